@@ -59,7 +59,7 @@ bench: setup
 lock: setup
 	$(BIN)/python -m pip install --quiet uv==0.13.9
 	$(BIN)/uv pip compile requirements.in --universal --python-version 3.10 \
-	  --no-header --no-annotate --quiet -o - \
+	  --no-header --no-annotate --quiet \
 	  | grep -vE '^(torch|triton|nvidia-[a-z0-9-]+|cuda-[a-z-]+)==' > requirements.lock.tmp
 	{ echo "# Pinned set for 'make setup' (Python 3.10+). Regenerate with 'make lock'."; \
 	  cat requirements.lock.tmp; echo "torch==2.13.0"; } > requirements.lock
