@@ -46,7 +46,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 browser-test: setup
-	$(BIN)/python -m pytest -m browser tests/browser
+	$(BIN)/python -m pytest -m browser -rs tests/browser
 
 build: setup
 	$(BIN)/mkdocs build --strict

