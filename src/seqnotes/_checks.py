@@ -48,14 +48,13 @@ def check_shape(
     shape = getattr(x, "shape", None)
     if shape is None:
         raise TypeError(
-            f"{where}: expected {name} to be an array of shape {_fmt(spec)}, "
-            f"got {type(x).__name__}"
+            f"{where}: expected {name} to be an array of shape {_fmt(spec)}, got {type(x).__name__}"
         )
     shape = tuple(int(s) for s in shape)
     ok = len(shape) == len(spec)
     new: dict[str, int] = {}
     if ok:
-        for want, got in zip(spec, shape):
+        for want, got in zip(spec, shape, strict=True):
             if isinstance(want, str):
                 bound = dims.get(want, new.get(want))
                 if bound is None:
@@ -74,7 +73,9 @@ def check_shape(
 def check_float(where: str, name: str, x: Any) -> None:
     """Raise ``TypeError`` unless ``x`` holds floating-point numbers."""
     kind = getattr(getattr(x, "dtype", None), "kind", None)
-    is_float = kind == "f" if kind is not None else bool(getattr(x.dtype, "is_floating_point", False))
+    is_float = (
+        kind == "f" if kind is not None else bool(getattr(x.dtype, "is_floating_point", False))
+    )
     if not is_float:
         raise TypeError(f"{where}: expected {name} with a floating-point dtype, got {x.dtype}")
 
@@ -90,7 +91,11 @@ def check_tokens(where: str, name: str, ids: Any, vocab_size: int) -> None:
     """
     dtype = ids.dtype
     kind = getattr(dtype, "kind", None)
-    is_int = kind in ("i", "u") if kind is not None else not (dtype.is_floating_point or dtype.is_complex or str(dtype) == "torch.bool")
+    is_int = (
+        kind in ("i", "u")
+        if kind is not None
+        else not (dtype.is_floating_point or dtype.is_complex or str(dtype) == "torch.bool")
+    )
     if not is_int:
         raise TypeError(f"{where}: expected {name} with an integer dtype, got {dtype}")
     if ids.numel() if hasattr(ids, "numel") else ids.size:
