@@ -1,0 +1,357 @@
+r"""Models built from recurrent layers (S5): char-level LM, seq2seq, image captioner.
+
+The character LM has a full backward pass and trains with :mod:`.optim`. The
+seq2seq model and the captioner are forward-only here (they are trained in
+PyTorch, :mod:`seqnotes.nn`); they share one :class:`Decoder` that can attend
+(additive attention) over a memory: the encoder states or a grid of image
+features.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from seqnotes._checks import check_float, check_shape, check_tokens
+from seqnotes.scratch.attention import AdditiveAttention
+from seqnotes.scratch.functional import cross_entropy, softmax
+from seqnotes.scratch.layers import RNG, Embedding, Linear, as_rng
+from seqnotes.scratch.recurrent import GRU, LSTM, RNN, Recurrent
+
+__all__ = ["make_recurrent", "CharRNNLM", "Decoder", "Seq2Seq", "Captioner"]
+
+CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+
+
+def make_recurrent(cell: str, input_size: int, hidden_size: int, rng: RNG = None) -> Recurrent:
+    """One-layer ``RNN``/``LSTM``/``GRU`` by name (``"rnn"``, ``"lstm"``, ``"gru"``)."""
+    if cell not in CELLS:
+        raise ValueError(f"expected cell in {sorted(CELLS)}, got {cell!r}")
+    return CELLS[cell](input_size, hidden_size, rng=rng)
+
+
+def _prefixed(**parts: Any) -> dict[str, np.ndarray]:
+    return {f"{name}.{k}": v for name, part in parts.items() for k, v in part.params().items()}
+
+
+def _top_h(state: Any) -> np.ndarray:
+    """h of the last layer, (N, H), from a state (L, N, H) or (h, c)."""
+    return (state[0] if isinstance(state, tuple) else state)[-1]
+
+
+class CharRNNLM:
+    r"""Character-level language model: embedding → RNN/LSTM/GRU → Linear to the vocabulary.
+
+    $$h_t = \mathrm{RNN}(e_{x_t}, h_{t-1}), \qquad p(x_{t+1} \mid x_{\le t}) =
+    \mathrm{softmax}(W_{hy} h_t + b_y)$$
+
+    trained with the cross-entropy of the next character at every step.
+    With ``embedding_dim=None`` the input is one-hot ($e_{x_t}$ = a column of $I_V$).
+
+    >>> from seqnotes.scratch.optim import Adam
+    >>> ids = np.array([[0, 1, 2, 2, 3]])  # "hello" with h, e, l, o = 0, 1, 2, 3
+    >>> lm = CharRNNLM(vocab_size=4, hidden_size=16, rng=0)
+    >>> opt = Adam(lm.params(), lr=0.05)
+    >>> for step in range(100):
+    ...     loss = lm.loss(ids)
+    ...     opt.step(lm.backward())
+    >>> print(loss < 0.01, lm.sample([0], 4, temperature=0))
+    True [0, 1, 2, 2, 3]
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        hidden_size: int,
+        embedding_dim: int | None = 8,
+        cell: str = "rnn",
+        rng: RNG = None,
+    ):
+        rng = as_rng(rng)
+        self.vocab_size = vocab_size
+        self.embedding = Embedding(vocab_size, embedding_dim, rng=rng) if embedding_dim else None
+        self.rnn = make_recurrent(cell, embedding_dim or vocab_size, hidden_size, rng=rng)
+        self.head = Linear(hidden_size, vocab_size, rng=rng)
+        self._cache: Any = None
+
+    def params(self) -> dict[str, np.ndarray]:
+        parts = {"rnn": self.rnn, "head": self.head}
+        return _prefixed(**({"embedding": self.embedding} if self.embedding else {}), **parts)
+
+    def _embed(self, ids: np.ndarray) -> np.ndarray:
+        if self.embedding is None:
+            return np.eye(self.vocab_size)[ids]  # one-hot
+        return self.embedding(ids)
+
+    def forward(self, ids: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
+        """ids: int (N, T) → logits (N, T, V) and the recurrent state."""
+        check_shape("CharRNNLM.forward", "ids", ids, ("N", "T"))
+        check_tokens("CharRNNLM.forward", "ids", ids, self.vocab_size)
+        out, state = self.rnn(self._embed(ids), state)
+        return self.head(out), state
+
+    def loss(self, ids: np.ndarray) -> float:
+        """Mean next-character cross-entropy of ids (N, T) (or (T,)): inputs ``ids[:, :-1]``."""
+        ids = np.atleast_2d(ids)
+        check_tokens("CharRNNLM.loss", "ids", ids, self.vocab_size)
+        logits, _ = self.forward(ids[:, :-1])
+        loss, d_logits = cross_entropy(logits, ids[:, 1:])
+        self._cache = d_logits
+        return loss
+
+    def backward(self) -> dict[str, np.ndarray]:
+        """Gradients of the last :meth:`loss`, keyed like :meth:`params`."""
+        if self._cache is None:
+            raise RuntimeError("CharRNNLM.backward: call loss before backward")
+        g_head = self.head.backward(self._cache)
+        g_rnn = self.rnn.backward(g_head["x"])
+        grads = {f"head.{k}": v for k, v in g_head.items() if k != "x"}
+        grads.update({f"rnn.{k}": g_rnn[k] for k in self.rnn.params()})
+        if self.embedding is not None:
+            grads["embedding.weight"] = self.embedding.backward(g_rnn["x"])["weight"]
+        return grads
+
+    def sample(
+        self,
+        start_ids: list[int] | np.ndarray,
+        length: int,
+        temperature: float = 1.0,
+        rng: RNG = None,
+    ) -> list[int]:
+        r"""Generate ``length`` more ids after ``start_ids``, feeding each sample back in.
+
+        Draws from $\mathrm{softmax}(z / \tau)$: $\tau < 1$ sharpens, $\tau > 1$
+        flattens; ``temperature=0`` takes the argmax (greedy).
+        """
+        rng = as_rng(rng)
+        ids = [int(i) for i in start_ids]
+        logits, state = self.forward(np.array([ids]))
+        for _ in range(length):
+            z = logits[0, -1]
+            if temperature <= 0:
+                nxt = int(np.argmax(z))
+            else:
+                nxt = int(rng.choice(self.vocab_size, p=softmax(z / temperature)))
+            ids.append(nxt)
+            logits, state = self.forward(np.array([[nxt]]), state)
+        return ids
+
+
+class Decoder:
+    r"""Recurrent decoder with optional additive attention over a memory (N, S, F).
+
+    Without attention $h_t = \mathrm{RNN}(e_{y_{t-1}}, h_{t-1})$. With attention the
+    previous state queries the memory first,
+    $$c_t = \sum_j \alpha_{tj} m_j, \qquad
+    \alpha_t = \mathrm{softmax}_j\big(v^\top \tanh(W_s h_{t-1} + W_h m_j)\big),$$
+    and the RNN reads $[e_{y_{t-1}}; c_t]$. Logits are $W_{hy} h_t + b_y$.
+
+    Parameters
+    ----------
+    vocab_size, embedding_dim, hidden_size : int
+    memory_dim : int or None
+        $F$, the size of each memory vector; ``None`` = no attention.
+    cell : "rnn", "lstm" or "gru"
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int,
+        hidden_size: int,
+        memory_dim: int | None = None,
+        cell: str = "gru",
+        rng: RNG = None,
+    ):
+        rng = as_rng(rng)
+        self.vocab_size, self.hidden_size = vocab_size, hidden_size
+        self.embedding = Embedding(vocab_size, embedding_dim, rng=rng)
+        self.attention = (
+            AdditiveAttention(hidden_size, memory_dim, hidden_size, rng=rng) if memory_dim else None
+        )
+        self.rnn = make_recurrent(cell, embedding_dim + (memory_dim or 0), hidden_size, rng=rng)
+        self.head = Linear(hidden_size, vocab_size, rng=rng)
+
+    def params(self) -> dict[str, np.ndarray]:
+        parts = {"embedding": self.embedding, "rnn": self.rnn, "head": self.head}
+        return _prefixed(**parts, **({"attention": self.attention} if self.attention else {}))
+
+    def forward(
+        self,
+        y_in: np.ndarray,
+        state: Any,
+        memory: np.ndarray | None = None,
+        memory_mask: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, Any, np.ndarray | None]:
+        """Teacher forcing: y_in (N, T) → logits (N, T, V), final state, weights (N, T, S)."""
+        check_shape("Decoder.forward", "y_in", y_in, ("N", "T"))
+        check_tokens("Decoder.forward", "y_in", y_in, self.vocab_size)
+        e = self.embedding(y_in)
+        if self.attention is None:
+            out, state = self.rnn(e, state)
+            return self.head(out), state, None
+        outs, weights = [], []
+        for t in range(y_in.shape[1]):  # attention needs h_{t-1} first: one step at a time
+            context, alpha = self.attention.forward(_top_h(state), memory, memory_mask)
+            out, state = self.rnn(np.concatenate([e[:, t], context], axis=-1)[:, None], state)
+            outs.append(out)
+            weights.append(alpha)
+        return self.head(np.concatenate(outs, axis=1)), state, np.stack(weights, axis=1)
+
+    def greedy(
+        self,
+        state: Any,
+        bos: int,
+        eos: int,
+        max_len: int,
+        memory: np.ndarray | None = None,
+        memory_mask: np.ndarray | None = None,
+    ) -> list[list[int]]:
+        """Feed back the argmax from ``bos`` until ``eos`` (kept) or ``max_len`` tokens."""
+        N = _top_h(state).shape[0]
+        y = np.full((N, 1), bos)
+        result: list[list[int]] = [[] for _ in range(N)]
+        done = np.zeros(N, dtype=bool)
+        for _ in range(max_len):
+            logits, state, _ = self.forward(y, state, memory, memory_mask)
+            y = np.argmax(logits[:, -1], axis=-1)[:, None]
+            for n in np.flatnonzero(~done):
+                result[n].append(int(y[n, 0]))
+            done |= y[:, 0] == eos
+            if done.all():
+                break
+        return result
+
+
+class Seq2Seq:
+    r"""Encoder–decoder: a GRU reads the source, a GRU decoder writes the target.
+
+    The encoder's final state $h_S$ summarises the source and starts the decoder.
+    With ``attention=True`` the decoder also looks at every encoder state at
+    every step (Bahdanau). Forward-only (the PyTorch twin is trained).
+
+    >>> model = Seq2Seq(src_vocab=6, tgt_vocab=7, embedding_dim=4, hidden_size=5, attention=True)
+    >>> src, tgt_in = np.array([[1, 2, 3]]), np.array([[0, 4, 5, 6]])
+    >>> logits = model.forward(src, tgt_in)
+    >>> print(logits.shape, model.attention_weights.shape)
+    (1, 4, 7) (1, 4, 3)
+    """
+
+    def __init__(
+        self,
+        src_vocab: int,
+        tgt_vocab: int,
+        embedding_dim: int,
+        hidden_size: int,
+        attention: bool = False,
+        cell: str = "gru",
+        rng: RNG = None,
+    ):
+        rng = as_rng(rng)
+        self.src_embedding = Embedding(src_vocab, embedding_dim, rng=rng)
+        self.encoder = make_recurrent(cell, embedding_dim, hidden_size, rng=rng)
+        memory_dim = hidden_size if attention else None
+        self.decoder = Decoder(tgt_vocab, embedding_dim, hidden_size, memory_dim, cell, rng=rng)
+        self.attention_weights: np.ndarray | None = None
+
+    def params(self) -> dict[str, np.ndarray]:
+        p = _prefixed(src_embedding=self.src_embedding, encoder=self.encoder)
+        return p | {f"decoder.{k}": v for k, v in self.decoder.params().items()}
+
+    def encode(self, src: np.ndarray) -> tuple[np.ndarray, Any]:
+        """src: int (N, S) → encoder states (N, S, H) and final state."""
+        check_shape("Seq2Seq.encode", "src", src, ("N", "S"))
+        check_tokens("Seq2Seq.encode", "src", src, self.src_embedding.num_embeddings)
+        return self.encoder(self.src_embedding(src))
+
+    def forward(
+        self, src: np.ndarray, tgt_in: np.ndarray, src_mask: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Teacher forcing: src (N, S), tgt_in (N, T) (starts with <bos>) → logits (N, T, V).
+
+        ``src_mask`` (N, S) is ``True`` at padded source positions (attention ignores them).
+        """
+        memory, state = self.encode(src)
+        check_shape("Seq2Seq.forward", "tgt_in", tgt_in, (src.shape[0], "T"))
+        memory = memory if self.decoder.attention else None
+        logits, _, self.attention_weights = self.decoder.forward(tgt_in, state, memory, src_mask)
+        return logits
+
+    def greedy_decode(
+        self,
+        src: np.ndarray,
+        bos: int,
+        eos: int,
+        max_len: int = 20,
+        src_mask: np.ndarray | None = None,
+    ) -> list[list[int]]:
+        """Greedy decoding per sentence, stopping at ``eos`` (included) or ``max_len``."""
+        memory, state = self.encode(src)
+        memory = memory if self.decoder.attention else None
+        return self.decoder.greedy(state, bos, eos, max_len, memory, src_mask)
+
+
+class Captioner:
+    r"""Image captioning: CNN features → initial hidden state → decoder writes ``<start> … <end>``.
+
+    $h_0 = W_{init} f + b$ with $f$ the image feature vector (N, F). With
+    ``attention=True`` the features are a grid (N, P, F) of $P$ regions,
+    $h_0$ comes from their mean and at each word the decoder attends over the grid.
+    Forward-only.
+
+    >>> cap = Captioner(feature_dim=6, vocab_size=9, embedding_dim=4, hidden_size=5, attention=True)
+    >>> logits = cap.forward(np.ones((2, 7, 6)), np.array([[0, 3], [0, 4]]))
+    >>> w = cap.attention_weights
+    >>> print(logits.shape, w.shape, bool(np.allclose(w.sum(-1), 1)))
+    (2, 2, 9) (2, 2, 7) True
+    """
+
+    def __init__(
+        self,
+        feature_dim: int,
+        vocab_size: int,
+        embedding_dim: int,
+        hidden_size: int,
+        attention: bool = False,
+        cell: str = "gru",
+        rng: RNG = None,
+    ):
+        rng = as_rng(rng)
+        self.feature_dim, self.use_attention = feature_dim, attention
+        self.init_h = Linear(feature_dim, hidden_size, rng=rng)
+        memory_dim = feature_dim if attention else None
+        self.decoder = Decoder(vocab_size, embedding_dim, hidden_size, memory_dim, cell, rng=rng)
+        self.attention_weights: np.ndarray | None = None
+
+    def params(self) -> dict[str, np.ndarray]:
+        p = _prefixed(init_h=self.init_h)
+        return p | {f"decoder.{k}": v for k, v in self.decoder.params().items()}
+
+    def _start(self, features: np.ndarray) -> tuple[Any, np.ndarray | None]:
+        where = "Captioner.forward"
+        check_float(where, "features", features)
+        if self.use_attention:
+            check_shape(where, "features", features, ("N", "P", self.feature_dim))
+            summary, memory = features.mean(axis=1), features
+        else:
+            check_shape(where, "features", features, ("N", self.feature_dim))
+            summary, memory = features, None
+        h0 = self.init_h(summary)[None]  # (1, N, H)
+        if isinstance(self.decoder.rnn, LSTM):
+            return (h0, np.zeros_like(h0)), memory
+        return h0, memory
+
+    def forward(self, features: np.ndarray, captions_in: np.ndarray) -> np.ndarray:
+        """features (N, F) or grid (N, P, F); captions_in (N, T) from <start> → logits (N, T, V)."""
+        state, memory = self._start(features)
+        check_shape("Captioner.forward", "captions_in", captions_in, (features.shape[0], "T"))
+        logits, _, self.attention_weights = self.decoder.forward(captions_in, state, memory)
+        return logits
+
+    def greedy_decode(
+        self, features: np.ndarray, start: int, end: int, max_len: int = 16
+    ) -> list[list[int]]:
+        """Greedy caption per image, stopping at ``end`` (included) or ``max_len``."""
+        state, memory = self._start(features)
+        return self.decoder.greedy(state, start, end, max_len, memory)
