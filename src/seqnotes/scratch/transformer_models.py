@@ -1,0 +1,404 @@
+r"""Whole Transformer models in NumPy (forward only): encoder-decoder, ViT, decoder-only LM.
+
+The pieces come from :mod:`seqnotes.scratch.transformer`; these classes only wire
+them together, so each model fits on one screen. They have no backward pass:
+the PyTorch versions in :mod:`seqnotes.nn` are the ones that train.
+
+* :class:`Transformer` - "Attention Is All You Need": source and target token
+  embeddings $\times\sqrt{d_{model}}$ plus positional encoding, an encoder
+  stack, a decoder stack with a causal mask, a final linear map to the
+  vocabulary; :meth:`Transformer.greedy_decode` generates until ``<eos>``.
+* :class:`ViT` - an image as a sequence of patches, a class token, the encoder
+  only, classification from the first output vector.
+* :class:`DecoderOnlyLM` - GPT / DALL-E: one causal stack over a single token
+  sequence (for DALL-E: text tokens followed by image tokens).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqnotes._checks import check_float, check_shape, check_tokens
+from seqnotes.scratch.functional import causal_mask, softmax
+from seqnotes.scratch.layers import RNG, Embedding, Layer, Linear, as_rng
+from seqnotes.scratch.transformer import PositionalEncoding, TransformerDecoder, TransformerEncoder
+
+__all__ = ["Transformer", "patchify", "ViT", "DecoderOnlyLM"]
+
+
+def _small_embedding(vocab: int, d_model: int, std: float, rng: np.random.Generator) -> Embedding:
+    """An Embedding whose rows have standard deviation ``std`` (torch's default is 1)."""
+    emb = Embedding(vocab, d_model, rng=rng)
+    emb.weight *= std
+    return emb
+
+
+# -------------------------------------------------------------- encoder-decoder
+
+
+class Transformer(Layer):
+    r"""The encoder-decoder Transformer of "Attention Is All You Need" (forward only).
+
+    $$m = \mathrm{Encoder}(\sqrt{d}\,E_{src}[x] + PE), \qquad
+    \mathrm{logits} = W_{out}\,\mathrm{Decoder}(\sqrt{d}\,E_{tgt}[y] + PE,\ m)$$
+
+    The decoder's self-attention is causal: the logits at step $t$ depend on
+    $y_{\le t}$ only, so training on a whole target sequence at once ("teacher
+    forcing") matches generating it one token at a time. Like
+    ``torch.nn.Transformer``, both stacks end with a LayerNorm.
+
+    Parameters
+    ----------
+    src_vocab, tgt_vocab : int
+    d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward : int
+    max_len : int
+        Longest source or target sequence (size of the positional-encoding table).
+    norm_first : bool
+    pad_id : int, optional
+        If given, positions holding ``pad_id`` are masked as keys.
+    rng : numpy.random.Generator or int seed
+
+    Examples
+    --------
+    >>> model = Transformer(src_vocab=10, tgt_vocab=12, d_model=16, nhead=2, rng=0)
+    >>> src = np.array([[3, 4, 5, 6]])
+    >>> print(model.forward(src, np.array([[1, 7, 8]])).shape)
+    (1, 3, 12)
+    >>> out = model.greedy_decode(src, bos_id=1, eos_id=2, max_len=5)
+    >>> print(out.shape[0], int(out[0, 0]), out.shape[1] <= 6)
+    1 1 True
+    """
+
+    def __init__(
+        self,
+        src_vocab: int,
+        tgt_vocab: int,
+        d_model: int = 32,
+        nhead: int = 4,
+        num_encoder_layers: int = 2,
+        num_decoder_layers: int = 2,
+        dim_feedforward: int = 64,
+        max_len: int = 128,
+        norm_first: bool = False,
+        pad_id: int | None = None,
+        rng: RNG = None,
+    ) -> None:
+        rng = as_rng(rng)
+        self.d_model, self.pad_id = d_model, pad_id
+        self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
+        # Rows of std 1/sqrt(d): after the x sqrt(d) below they have unit size, like PE.
+        self.src_embed = _small_embedding(src_vocab, d_model, d_model**-0.5, rng)
+        self.tgt_embed = _small_embedding(tgt_vocab, d_model, d_model**-0.5, rng)
+        self.pos = PositionalEncoding(d_model, max_len)
+        args = (d_model, nhead, dim_feedforward, norm_first)
+        self.encoder = TransformerEncoder(num_encoder_layers, *args, final_norm=True, rng=rng)
+        self.decoder = TransformerDecoder(num_decoder_layers, *args, final_norm=True, rng=rng)
+        self.out = Linear(d_model, tgt_vocab, rng=rng)
+
+    def _pad(self, ids: np.ndarray) -> np.ndarray | None:
+        return None if self.pad_id is None else ids == self.pad_id
+
+    def encode(self, src_ids: np.ndarray) -> np.ndarray:
+        """src_ids: (N, S) int -> memory (N, S, d_model)."""
+        where = "Transformer.encode"
+        check_shape(where, "src_ids", src_ids, ("N", "S"))
+        check_tokens(where, "src_ids", src_ids, self.src_vocab)
+        # x sqrt(d_model): the paper scales embeddings so they are not drowned by PE.
+        x = self.pos.forward(self.src_embed.forward(src_ids) * np.sqrt(self.d_model))
+        return self.encoder.forward(x, src_key_padding_mask=self._pad(src_ids))
+
+    def decode(self, tgt_ids: np.ndarray, memory: np.ndarray, src_ids: np.ndarray) -> np.ndarray:
+        """tgt_ids: (N, T) int, memory: (N, S, E) -> logits (N, T, tgt_vocab)."""
+        where = "Transformer.decode"
+        check_shape(where, "tgt_ids", tgt_ids, (memory.shape[0], "T"))
+        check_tokens(where, "tgt_ids", tgt_ids, self.tgt_vocab)
+        y = self.pos.forward(self.tgt_embed.forward(tgt_ids) * np.sqrt(self.d_model))
+        h = self.decoder.forward(
+            y,
+            memory,
+            tgt_mask=causal_mask(tgt_ids.shape[1]),  # step t sees steps <= t only
+            tgt_key_padding_mask=self._pad(tgt_ids),
+            memory_key_padding_mask=self._pad(src_ids),
+        )
+        return self.out.forward(h)
+
+    def forward(self, src_ids: np.ndarray, tgt_ids: np.ndarray) -> np.ndarray:
+        """Logits for every target position (teacher forcing).
+
+        Parameters
+        ----------
+        src_ids : ndarray of int, shape (N, S)
+        tgt_ids : ndarray of int, shape (N, T)
+            The target shifted right (starting with ``<bos>``).
+
+        Returns
+        -------
+        ndarray, shape (N, T, tgt_vocab)
+        """
+        return self.decode(tgt_ids, self.encode(src_ids), src_ids)
+
+    def greedy_decode(
+        self, src_ids: np.ndarray, bos_id: int, eos_id: int, max_len: int
+    ) -> np.ndarray:
+        r"""Generate autoregressively, always taking the most likely next token.
+
+        The source is encoded once; each step re-runs the decoder on the prefix
+        so far and appends the argmax of the last position's logits, until every
+        sequence has produced ``eos_id`` or ``max_len`` tokens were generated.
+
+        Parameters
+        ----------
+        src_ids : ndarray of int, shape (N, S)
+        bos_id, eos_id : int
+        max_len : int
+            Most tokens to generate (not counting ``<bos>``).
+
+        Returns
+        -------
+        ndarray of int, shape (N, 1 + n)
+            ``<bos>`` then the generated tokens, $n \le$ ``max_len``; after a
+            sequence's ``<eos>`` the rest of its row is ``pad_id`` (or ``eos_id``
+            when there is no ``pad_id``).
+        """
+        if max_len > self.pos.max_len:
+            raise ValueError(
+                f"Transformer.greedy_decode: max_len {max_len} exceeds the model's "
+                f"max_len {self.pos.max_len}"
+            )
+        memory = self.encode(src_ids)
+        fill = eos_id if self.pad_id is None else self.pad_id
+        ys = np.full((src_ids.shape[0], 1), bos_id)
+        done = np.zeros(src_ids.shape[0], dtype=bool)
+        for _ in range(max_len):
+            next_id = self.decode(ys, memory, src_ids)[:, -1].argmax(axis=-1)
+            next_id = np.where(done, fill, next_id)
+            ys = np.concatenate([ys, next_id[:, None]], axis=1)
+            done |= next_id == eos_id
+            if done.all():
+                break
+        return ys
+
+
+# --------------------------------------------------------------------------- ViT
+
+
+def patchify(images: np.ndarray, patch_size: int) -> np.ndarray:
+    r"""Cut images into non-overlapping $p \times p$ patches, each flattened to a vector.
+
+    $$(N, C, H, W) \to (N, P, C p^2), \qquad P = \tfrac{H}{p}\cdot\tfrac{W}{p},$$
+
+    patches in row-major order (left to right, then top to bottom), each
+    flattened in (C, p, p) order, so that a ``Linear`` on the result equals a
+    ``Conv2d`` with kernel size and stride $p$.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, C, H, W)
+    patch_size : int
+        $p$; must divide H and W.
+
+    Examples
+    --------
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> patches = patchify(x, 2)
+    >>> print(patches.shape, patches[0, 1].tolist())
+    (1, 4, 4) [2.0, 3.0, 6.0, 7.0]
+    """
+    where = "patchify"
+    check_float(where, "images", images)
+    N, C, H, W = check_shape(where, "images", images, ("N", "C", "H", "W")).values()
+    if patch_size <= 0 or H % patch_size or W % patch_size:
+        raise ValueError(f"{where}: expected patch_size dividing H={H} and W={W}, got {patch_size}")
+    p = patch_size
+    x = images.reshape(N, C, H // p, p, W // p, p)
+    return x.transpose(0, 2, 4, 1, 3, 5).reshape(N, (H // p) * (W // p), C * p * p)
+
+
+class ViT(Layer):
+    r"""Vision Transformer: patches as tokens, a class token, the encoder only.
+
+    $$z_0 = [x_{cls};\ \mathrm{patchify}(x)\,W_E^\top] + E_{pos}, \qquad
+    z_L = \mathrm{Encoder}(z_0), \qquad \mathrm{logits} = W_{head}\, z_L[0].$$
+
+    The class token is a learned vector with no image content; after the
+    encoder it has attended to every patch, so its output summarises the image.
+
+    Parameters
+    ----------
+    image_size : int
+        H = W.
+    patch_size, in_channels, num_classes : int
+    d_model, nhead, num_layers, dim_feedforward : int
+    rng : numpy.random.Generator or int seed
+
+    Examples
+    --------
+    >>> vit = ViT(image_size=8, patch_size=4, in_channels=3, num_classes=5,
+    ...           d_model=16, nhead=2, num_layers=1, dim_feedforward=32, rng=0)
+    >>> x = np.random.default_rng(1).normal(size=(2, 3, 8, 8))
+    >>> print(vit.forward(x).shape, vit.pos_embed.shape)
+    (2, 5) (1, 5, 16)
+    """
+
+    def __init__(
+        self,
+        image_size: int,
+        patch_size: int,
+        in_channels: int,
+        num_classes: int,
+        d_model: int = 32,
+        nhead: int = 4,
+        num_layers: int = 2,
+        dim_feedforward: int = 64,
+        rng: RNG = None,
+    ) -> None:
+        rng = as_rng(rng)
+        if image_size % patch_size:
+            raise ValueError(
+                f"ViT: expected patch_size dividing image_size {image_size}, got {patch_size}"
+            )
+        self.image_size, self.patch_size, self.in_channels = image_size, patch_size, in_channels
+        P = (image_size // patch_size) ** 2
+        self.patch_embed = Linear(in_channels * patch_size**2, d_model, rng=rng)
+        self.cls_token = 0.02 * rng.standard_normal((1, 1, d_model))
+        self.pos_embed = 0.02 * rng.standard_normal((1, P + 1, d_model))  # learned, not sinusoidal
+        self.encoder = TransformerEncoder(
+            num_layers, d_model, nhead, dim_feedforward, norm_first=True, final_norm=True, rng=rng
+        )
+        self.head = Linear(d_model, num_classes, rng=rng)
+
+    def forward(self, images: np.ndarray) -> np.ndarray:
+        """images: (N, C, H, W) -> class logits (N, num_classes)."""
+        where = "ViT.forward"
+        s = self.image_size
+        check_shape(where, "images", images, ("N", self.in_channels, s, s))
+        tokens = self.patch_embed.forward(patchify(images, self.patch_size))  # (N, P, E)
+        cls = np.broadcast_to(self.cls_token, (tokens.shape[0], 1, tokens.shape[2]))
+        z = np.concatenate([cls, tokens], axis=1) + self.pos_embed
+        return self.head.forward(self.encoder.forward(z)[:, 0])  # the class token's output
+
+
+# ------------------------------------------------------------------ decoder-only
+
+
+class DecoderOnlyLM(Layer):
+    r"""A GPT-style decoder-only language model (DALL-E's layout: text then image tokens).
+
+    $$h = \mathrm{Blocks}_{causal}(E[x] + E_{pos}), \qquad
+    p(x_{t+1} \mid x_{\le t}) = \mathrm{softmax}(W\, \mathrm{LN}(h_t)).$$
+
+    "Decoder-only" means encoder-style layers (no cross-attention) with a causal
+    mask. For text-to-image generation the vocabulary holds both kinds of token
+    (e.g. text ids ``[0, V_text)``, image ids ``[V_text, V_text + V_img)``); the
+    text is the prefix and the image tokens are generated after it with
+    ``token_range=(V_text, V_text + V_img)``.
+
+    Parameters
+    ----------
+    vocab_size, d_model, nhead, num_layers, dim_feedforward : int
+    max_len : int
+        Context length (size of the learned position table).
+    rng : numpy.random.Generator or int seed
+
+    Examples
+    --------
+    >>> lm = DecoderOnlyLM(vocab_size=20, d_model=16, nhead=2, max_len=32, rng=0)
+    >>> text = np.array([[1, 2, 3]])
+    >>> out = lm.generate(text, n_new=4, rng=0, token_range=(10, 20))  # 4 "image" tokens
+    >>> print(out.shape, out[0, :3].tolist(), bool((out[0, 3:] >= 10).all()))
+    (1, 7) [1, 2, 3] True
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        d_model: int = 32,
+        nhead: int = 4,
+        num_layers: int = 2,
+        dim_feedforward: int = 64,
+        max_len: int = 128,
+        rng: RNG = None,
+    ) -> None:
+        rng = as_rng(rng)
+        self.vocab_size, self.max_len = vocab_size, max_len
+        self.tok_embed = _small_embedding(vocab_size, d_model, 0.02, rng)  # GPT-2's init
+        self.pos_embed = 0.02 * rng.standard_normal((max_len, d_model))
+        self.blocks = TransformerEncoder(
+            num_layers, d_model, nhead, dim_feedforward, norm_first=True, final_norm=True, rng=rng
+        )
+        self.lm_head = Linear(d_model, vocab_size, bias=False, rng=rng)
+
+    def forward(self, ids: np.ndarray) -> np.ndarray:
+        """Next-token logits at every position.
+
+        Parameters
+        ----------
+        ids : ndarray of int, shape (N, T), T <= max_len
+
+        Returns
+        -------
+        ndarray, shape (N, T, vocab_size)
+            Row t depends on ``ids[:, :t+1]`` only (causal mask).
+        """
+        where = "DecoderOnlyLM.forward"
+        dims = check_shape(where, "ids", ids, ("N", "T"))
+        check_tokens(where, "ids", ids, self.vocab_size)
+        if dims["T"] > self.max_len:
+            raise ValueError(f"{where}: sequence length {dims['T']} exceeds max_len {self.max_len}")
+        x = self.tok_embed.forward(ids) + self.pos_embed[: dims["T"]]
+        return self.lm_head.forward(self.blocks.forward(x, mask=causal_mask(dims["T"])))
+
+    def generate(
+        self,
+        prefix_ids: np.ndarray,
+        n_new: int,
+        temperature: float = 1.0,
+        rng: RNG = None,
+        greedy: bool = False,
+        token_range: tuple[int, int] | None = None,
+    ) -> np.ndarray:
+        r"""Extend ``prefix_ids`` by ``n_new`` tokens, one at a time.
+
+        Each step samples from $\mathrm{softmax}(z / \tau)$ of the last
+        position's logits $z$ (or takes the argmax when ``greedy``). A low
+        temperature $\tau$ sharpens the distribution towards the argmax. Only
+        the last ``max_len`` tokens are fed back (the context window).
+
+        Parameters
+        ----------
+        prefix_ids : ndarray of int, shape (N, T0)
+        n_new : int
+        temperature : float > 0
+        rng : numpy.random.Generator or int seed
+        greedy : bool
+        token_range : (lo, hi), optional
+            Only ids in ``[lo, hi)`` may be generated (e.g. image tokens).
+
+        Returns
+        -------
+        ndarray of int, shape (N, T0 + n_new)
+        """
+        where = "DecoderOnlyLM.generate"
+        check_shape(where, "prefix_ids", prefix_ids, ("N", "T0"))
+        if not greedy and temperature <= 0:
+            raise ValueError(f"{where}: expected temperature > 0, got {temperature}")
+        rng = as_rng(rng)
+        blocked = np.zeros(self.vocab_size, dtype=bool)
+        if token_range is not None:
+            lo, hi = token_range
+            blocked[:lo], blocked[hi:] = True, True
+        ids = np.asarray(prefix_ids)
+        for _ in range(n_new):
+            z = self.forward(ids[:, -self.max_len :])[:, -1]  # (N, V)
+            z = np.where(blocked, -np.inf, z)
+            if greedy:
+                next_id = z.argmax(axis=-1)
+            else:
+                probs = softmax(z / temperature, axis=-1)
+                # Inverse-CDF sampling, one uniform draw per row: the first id whose
+                # cumulative probability exceeds u (never a zero-probability id).
+                cdf = probs.cumsum(axis=-1)
+                u = rng.random((ids.shape[0], 1)) * cdf[:, -1:]
+                next_id = (cdf <= u).sum(axis=-1)
+            ids = np.concatenate([ids, next_id[:, None]], axis=1)
+        return ids
