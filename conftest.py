@@ -23,7 +23,6 @@ from sybil.parsers.rest import DocTestParser
 sys.path.insert(0, str(Path(__file__).parent / "tests"))
 from snippets import FLAGS, PyconParser, ReasonedSkipParser  # noqa: E402
 
-
 docs = Sybil(
     parsers=[ReasonedSkipParser(), PyconParser(), PythonCodeBlockParser(doctest_optionflags=FLAGS)],
     path="docs",

@@ -14,11 +14,10 @@ from __future__ import annotations
 import html
 import json
 import logging
+import re
 import shutil
 import subprocess
 from pathlib import Path
-
-import re
 
 log = logging.getLogger("mkdocs.hooks.katex")
 

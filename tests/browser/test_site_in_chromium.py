@@ -26,10 +26,17 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = (
+    os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+)
 FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
 ]
 
 if CHROMIUM is None:
@@ -46,7 +53,10 @@ def origin(tmp_path_factory):
     site = tmp_path_factory.mktemp("site")
     res = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)],
-        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert res.returncode == 0, res.stderr[-3000:]
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
@@ -62,7 +72,9 @@ def browser(origin, tmp_path_factory):
     with sync_api.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),  # a fresh --user-data-dir
-            executable_path=CHROMIUM, headless=True, args=FLAGS,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
         )
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
         requests: list[str] = []
@@ -125,8 +137,12 @@ def test_copy_button_gives_runnable_code(browser, origin):
     # No prompts, no output lines, and the code runs as pasted.
     assert ">>>" not in chain and "0.226692" not in chain and "True" not in chain.splitlines()
     assert chain.splitlines()[0] == "rng = np.random.default_rng(0)"
-    run = subprocess.run([sys.executable, "-c", imports + "\n" + chain + "\nprint(round(chain, 6))"],
-                         capture_output=True, text=True, cwd=ROOT)
+    run = subprocess.run(
+        [sys.executable, "-c", imports + "\n" + chain + "\nprint(round(chain, 6))"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == "0.226692"
 
@@ -136,5 +152,7 @@ def test_no_request_leaves_the_origin(browser, origin):
     for path in ("/", "/sequences/", "/en/", "/en/api/", "/guide/"):
         _open(browser, origin + path).close()
     assert requests, "the browser made no requests at all?"
-    foreign = sorted({u for u in requests if not u.startswith(origin) and not u.startswith("data:")})
+    foreign = sorted(
+        {u for u in requests if not u.startswith(origin) and not u.startswith("data:")}
+    )
     assert not foreign, f"requests to other origins: {foreign}"
