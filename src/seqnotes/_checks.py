@@ -35,6 +35,8 @@ def check_shape(
     already in ``dims`` must match its bound size, so several arguments of one
     call can be checked against each other (the same ``N`` for ``x`` and ``h0``).
 
+    Examples
+    --------
     >>> import numpy as np
     >>> dims = check_shape("RNN.forward", "x", np.zeros((4, 5, 8)), ("N", "T", 8))
     >>> dims
@@ -83,6 +85,8 @@ def check_float(where: str, name: str, x: Any) -> None:
 def check_tokens(where: str, name: str, ids: Any, vocab_size: int) -> None:
     """Raise unless ``ids`` are integers in ``[0, vocab_size)``.
 
+    Examples
+    --------
     >>> import numpy as np
     >>> check_tokens("Embedding.forward", "ids", np.array([0, 3, 9]), 5)
     Traceback (most recent call last):
@@ -109,6 +113,8 @@ def check_tokens(where: str, name: str, ids: Any, vocab_size: int) -> None:
 def check_divisible(where: str, what: str, value: int, by_what: str, by: int) -> None:
     """Raise ``ValueError`` unless ``value`` is a multiple of ``by``.
 
+    Examples
+    --------
     >>> check_divisible("MultiheadAttention", "embed_dim", 10, "num_heads", 4)
     Traceback (most recent call last):
       ...

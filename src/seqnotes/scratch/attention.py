@@ -79,6 +79,8 @@ def check_attn_mask(
 
     ``dims`` must already bind ``N`` and the symbols ``L`` and ``S``.
 
+    Examples
+    --------
     >>> check_attn_mask("f", "src_mask", np.zeros((4, 4), bool), {"N": 2, "S": 5}, 2, "S", "S")
     Traceback (most recent call last):
       ...
@@ -215,8 +217,10 @@ def scaled_dot_product_attention_backward(
 class AdditiveAttention(Layer):
     r"""Additive (Bahdanau) attention of one decoder state over encoder states.
 
-    $$e_j = v^\top \tanh(W_s s + W_h h_j), \qquad
-    \alpha = \mathrm{softmax}(e), \qquad c = \sum_j \alpha_j h_j .$$
+    $$
+    e_j = v^\top \tanh(W_s s + W_h h_j), \qquad
+    \alpha = \mathrm{softmax}(e), \qquad c = \sum_j \alpha_j h_j .
+    $$
 
     The decoder state $s$ (the query) is compared with every encoder state
     $h_j$ (the keys, which are also the values). Image captioning uses the same
@@ -344,8 +348,10 @@ class AdditiveAttention(Layer):
 class MultiheadAttention(Layer):
     r"""Multi-head attention with PyTorch's parameter names and layouts.
 
-    $$\mathrm{head}_i = \mathrm{Attention}(Q W_i^Q, K W_i^K, V W_i^V), \qquad
-    \mathrm{MultiHead}(Q, K, V) = [\mathrm{head}_1; \dots; \mathrm{head}_h]\, W^O .$$
+    $$
+    \mathrm{head}_i = \mathrm{Attention}(Q W_i^Q, K W_i^K, V W_i^V), \qquad
+    \mathrm{MultiHead}(Q, K, V) = [\mathrm{head}_1; \dots; \mathrm{head}_h]\, W^O .
+    $$
 
     $E$ = ``embed_dim`` is split across the heads, each of size
     $d_k = E / h$ (e.g. 100 = 10 heads x 10), so $h$ heads cost about as much as

@@ -48,6 +48,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     ----------
     x : ndarray, any shape
 
+    Examples
+    --------
     >>> print(np.round(sigmoid(np.array([-1.0, 0.0, 1.0])), 4))
     [0.2689 0.5    0.7311]
     """
@@ -66,6 +68,8 @@ def sigmoid_backward(d_out: np.ndarray, y: np.ndarray) -> np.ndarray:
     y : ndarray
         Output of :func:`sigmoid`.
 
+    Examples
+    --------
     >>> print(sigmoid_backward(np.ones(1), sigmoid(np.zeros(1))))
     [0.25]
     """
@@ -77,6 +81,8 @@ def tanh(x: np.ndarray) -> np.ndarray:
 
     Bounded in $(-1, 1)$ and zero-centred, which is why the vanilla RNN uses it.
 
+    Examples
+    --------
     >>> print(np.round(tanh(np.array([0.0, 1.0])), 4))
     [0.     0.7616]
     """
@@ -86,6 +92,8 @@ def tanh(x: np.ndarray) -> np.ndarray:
 def tanh_backward(d_out: np.ndarray, y: np.ndarray) -> np.ndarray:
     r"""Gradient through tanh given its output $y$: $dx = dy\,(1 - y^2)$.
 
+    Examples
+    --------
     >>> print(tanh_backward(np.ones(1), tanh(np.zeros(1))))
     [1.]
     """
@@ -95,6 +103,8 @@ def tanh_backward(d_out: np.ndarray, y: np.ndarray) -> np.ndarray:
 def relu(x: np.ndarray) -> np.ndarray:
     r"""Rectified linear unit $\mathrm{relu}(x) = \max(0, x)$, elementwise.
 
+    Examples
+    --------
     >>> print(relu(np.array([-2.0, 3.0])))
     [0. 3.]
     """
@@ -104,6 +114,8 @@ def relu(x: np.ndarray) -> np.ndarray:
 def relu_backward(d_out: np.ndarray, x: np.ndarray) -> np.ndarray:
     r"""Gradient through ReLU given its *input* $x$: $dx = dy\,[x > 0]$ (0 at $x = 0$, like torch).
 
+    Examples
+    --------
     >>> print(relu_backward(np.ones(3), np.array([-1.0, 0.0, 2.0])))
     [0. 0. 1.]
     """
@@ -128,6 +140,8 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     axis : int
         The axis that sums to one.
 
+    Examples
+    --------
     >>> y = softmax(np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, -np.inf]]))
     >>> print(np.round(y, 4))
     [[0.09   0.2447 0.6652]
@@ -156,6 +170,8 @@ def softmax_backward(d_out: np.ndarray, y: np.ndarray, axis: int = -1) -> np.nda
         Output of :func:`softmax`.
     axis : int
 
+    Examples
+    --------
     >>> y = softmax(np.array([0.0, 0.0]))
     >>> print(softmax_backward(np.array([1.0, 0.0]), y))
     [ 0.25 -0.25]
@@ -169,6 +185,8 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     A slice that is entirely $-\infty$ gives all $-\infty$ (the log of the all-zero
     :func:`softmax`), not NaN.
 
+    Examples
+    --------
     >>> print(np.round(log_softmax(np.array([0.0, np.log(3.0)])), 4))
     [-1.3863 -0.2877]
     """
@@ -184,6 +202,8 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 def log_softmax_backward(d_out: np.ndarray, y_log: np.ndarray, axis: int = -1) -> np.ndarray:
     r"""Gradient through log-softmax given its output: $dx = dy - e^{y_{\log}} \sum_j dy_j$.
 
+    Examples
+    --------
     >>> y_log = log_softmax(np.array([0.0, 0.0]))
     >>> print(log_softmax_backward(np.array([1.0, 0.0]), y_log))
     [ 0.5 -0.5]
@@ -199,9 +219,11 @@ def cross_entropy(
 ) -> tuple[float, np.ndarray]:
     r"""Mean cross-entropy over the counted tokens, and its gradient.
 
-    $$L = -\frac{1}{|M|} \sum_{(n,t) \in M} \log \mathrm{softmax}(z_{n,t})_{y_{n,t}},
+    $$
+    L = -\frac{1}{|M|} \sum_{(n,t) \in M} \log \mathrm{softmax}(z_{n,t})_{y_{n,t}},
     \qquad \frac{\partial L}{\partial z_{n,t}} = \frac{\mathrm{softmax}(z_{n,t}) -
-    \mathrm{onehot}(y_{n,t})}{|M|}$$
+    \mathrm{onehot}(y_{n,t})}{|M|}
+    $$
 
     where $M$ is the set of real (unpadded) tokens. Matches
     ``torch.nn.functional.cross_entropy`` with ``reduction="mean"`` on the
@@ -221,6 +243,8 @@ def cross_entropy(
     loss : float
     d_logits : ndarray, shape of ``logits``
 
+    Examples
+    --------
     >>> logits = np.zeros((1, 2, 4))
     >>> loss, d = cross_entropy(logits, np.array([[1, 3]]), mask=np.array([[True, False]]))
     >>> print(round(loss, 4), np.round(d[0, 0], 3), d[0, 1].sum())
@@ -253,8 +277,10 @@ def cross_entropy(
 def l2_loss(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     r"""Mean squared error, as ``torch.nn.MSELoss()`` (reduction ``"mean"``), and its gradient.
 
-    $$L = \frac{1}{K}\sum_k (\hat y_k - y_k)^2, \qquad
-    \frac{\partial L}{\partial \hat y_k} = \frac{2}{K}(\hat y_k - y_k)$$
+    $$
+    L = \frac{1}{K}\sum_k (\hat y_k - y_k)^2, \qquad
+    \frac{\partial L}{\partial \hat y_k} = \frac{2}{K}(\hat y_k - y_k)
+    $$
 
     with $K$ the number of elements (no factor $\tfrac12$).
 
@@ -262,6 +288,8 @@ def l2_loss(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     ----------
     pred, target : ndarray, the same shape
 
+    Examples
+    --------
     >>> loss, d = l2_loss(np.array([1.0, 3.0]), np.array([0.0, 0.0]))
     >>> print(loss, d)
     5.0 [1. 3.]
@@ -279,6 +307,8 @@ def causal_mask(T: int) -> np.ndarray:
 
     Query $i$ may look at keys $j \le i$ only (torch's ``attn_mask`` meaning).
 
+    Examples
+    --------
     >>> print(causal_mask(3).astype(int))
     [[0 1 1]
      [0 0 1]
@@ -298,6 +328,8 @@ def padding_mask(lengths: np.ndarray, T: int) -> np.ndarray:
     lengths : ndarray of int, shape (N,)
     T : int
 
+    Examples
+    --------
     >>> print(padding_mask(np.array([3, 1]), 4).astype(int))
     [[0 0 0 1]
      [0 1 1 1]]
@@ -312,6 +344,8 @@ def padding_mask(lengths: np.ndarray, T: int) -> np.ndarray:
 def rel_error(a: np.ndarray, b: np.ndarray) -> float:
     r"""Relative error $\max|a - b| / \max(10^{-8}, \max(|a| + |b|))$.
 
+    Examples
+    --------
     >>> print(rel_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])))
     0.0
     """
@@ -324,8 +358,10 @@ def rel_error(a: np.ndarray, b: np.ndarray) -> float:
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     r"""Centred-difference estimate of the gradient of a scalar function.
 
-    $$\frac{\partial f}{\partial x_i} \approx
-    \frac{f(x + \epsilon e_i) - f(x - \epsilon e_i)}{2\epsilon}$$
+    $$
+    \frac{\partial f}{\partial x_i} \approx
+    \frac{f(x + \epsilon e_i) - f(x - \epsilon e_i)}{2\epsilon}
+    $$
 
     ``f`` takes no arguments and reads ``x`` (a parameter array it closes over);
     each entry of ``x`` is nudged in place and restored afterwards.
@@ -336,6 +372,8 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
     x : ndarray of float, any shape (modified in place, then restored)
     eps : float
 
+    Examples
+    --------
     >>> x = np.array([1.0, 2.0])
     >>> print(np.round(numerical_gradient(lambda: float(np.sum(x**2)), x), 6))
     [2. 4.]
@@ -359,6 +397,8 @@ def gradcheck(
 
     Below about $10^{-7}$ in float64 means the backward pass is right.
 
+    Examples
+    --------
     >>> x = np.array([1.0, -2.0])
     >>> print(gradcheck(lambda: float(np.sum(x**3)), x, 3 * x**2) < 1e-7)
     True

@@ -34,6 +34,8 @@ def as_rng(rng: RNG = None) -> np.random.Generator:
 
     There is no hidden global random state: the same seed gives the same numbers.
 
+    Examples
+    --------
     >>> print(as_rng(3).integers(10) == as_rng(3).integers(10))
     True
     """
@@ -83,6 +85,8 @@ class Linear(Layer):
         ``weight`` (out, in) and ``bias`` (out,) are drawn from
         $U(-1/\sqrt{\text{in}}, 1/\sqrt{\text{in}})$, torch's default.
 
+    Examples
+    --------
     >>> lin = Linear(3, 2, rng=0)
     >>> y = lin(np.ones((4, 5, 3)))
     >>> print(y.shape, lin.backward(np.ones_like(y))["weight"].shape)
@@ -132,6 +136,8 @@ class Embedding(Layer):
     The backward scatters $dy$ back into the rows that were read (a row read twice
     gets both gradients). ``weight`` (V, E) is drawn from $\mathcal N(0, 1)$, torch's default.
 
+    Examples
+    --------
     >>> emb = Embedding(5, 3, rng=0)
     >>> y = emb(np.array([[0, 4, 4]]))
     >>> print(y.shape, emb.backward(np.ones_like(y))["weight"][4])
@@ -169,11 +175,15 @@ class Embedding(Layer):
 class LayerNorm(Layer):
     r"""Normalise over the last axes, then scale and shift, like ``torch.nn.LayerNorm``.
 
-    $$\hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad y = \gamma \odot \hat x + \beta$$
+    $$
+    \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad y = \gamma \odot \hat x + \beta
+    $$
 
     with $\mu, \sigma^2$ the mean and (biased) variance over ``normalized_shape``;
     $\gamma$ is ``weight`` (ones), $\beta$ is ``bias`` (zeros).
 
+    Examples
+    --------
     >>> ln = LayerNorm(4)
     >>> y = ln(np.array([[1.0, 2.0, 3.0, 4.0]]))
     >>> print(np.round(y.mean(), 6), np.round(y.var(), 4))
@@ -206,8 +216,10 @@ class LayerNorm(Layer):
     def backward(self, d_out: np.ndarray) -> dict[str, np.ndarray]:
         r"""Gradients of ``weight``, ``bias`` and ``x``.
 
-        $$dx = \frac{1}{M\sigma}\Big(M\, d\hat x - \sum d\hat x - \hat x \sum d\hat x\, \hat x\Big),
-        \quad d\hat x = dy\,\gamma$$
+        $$
+        dx = \frac{1}{M\sigma}\Big(M\, d\hat x - \sum d\hat x - \hat x \sum d\hat x\, \hat x\Big),
+        \quad d\hat x = dy\,\gamma
+        $$
         """
         x_hat, inv_std, axes = self._get_cache()
         lead = tuple(range(d_out.ndim - len(axes)))
@@ -236,11 +248,15 @@ class LayerNorm(Layer):
 class Dropout(Layer):
     r"""Inverted dropout: zero entries with probability $p$, scale the rest by $1/(1-p)$.
 
-    $$y = \frac{m \odot x}{1 - p}, \quad m_i \sim \mathrm{Bernoulli}(1 - p)$$
+    $$
+    y = \frac{m \odot x}{1 - p}, \quad m_i \sim \mathrm{Bernoulli}(1 - p)
+    $$
 
     so the expected value of $y$ equals $x$ and evaluation (``eval()``) is the
     identity. The mask comes from the layer's own seeded Generator.
 
+    Examples
+    --------
     >>> drop = Dropout(0.5, rng=0)
     >>> y = drop(np.ones(1000))
     >>> print(sorted(set(y.tolist())), drop.eval()(np.ones(2)))
@@ -277,6 +293,8 @@ class Dropout(Layer):
 def conv_output_size(H: int, K: int, stride: int = 1, padding: int = 0) -> int:
     r"""Output length of a convolution: $\lfloor (H + 2P - K)/S \rfloor + 1$.
 
+    Examples
+    --------
     >>> print(conv_output_size(7, 3), conv_output_size(7, 3, stride=2, padding=1))
     5 4
     """
@@ -286,7 +304,9 @@ def conv_output_size(H: int, K: int, stride: int = 1, padding: int = 0) -> int:
 class Conv2d(Layer):
     r"""2-D convolution (cross-correlation, like ``torch.nn.Conv2d``).
 
-    $$y_{n,o,i,j} = b_o + \sum_{c,p,q} W_{o,c,p,q}\, x_{n,c,\,iS+p,\,jS+q}$$
+    $$
+    y_{n,o,i,j} = b_o + \sum_{c,p,q} W_{o,c,p,q}\, x_{n,c,\,iS+p,\,jS+q}
+    $$
 
     over the zero-padded input. The loop runs over the $K_H K_W$ kernel offsets;
     each offset is one matrix product over channels. The backward is again a
@@ -302,6 +322,8 @@ class Conv2d(Layer):
         ``weight`` (C_out, C_in, K_H, K_W) and ``bias`` (C_out,) from
         $U(\pm 1/\sqrt{C_\text{in} K_H K_W})$, torch's default.
 
+    Examples
+    --------
     >>> conv = Conv2d(1, 2, 3, rng=0)
     >>> print(conv(np.ones((1, 1, 5, 6))).shape)
     (1, 2, 3, 4)

@@ -147,6 +147,8 @@ class MarkovModel(CountAR):
 
     The special case $\tau = 1$ of :class:`CountAR`.
 
+    Examples
+    --------
     >>> m = MarkovModel().fit(["abab", "abba"])
     >>> round(m.prob("b", "a"), 2)
     1.0

@@ -16,7 +16,9 @@ __all__ = ["SGD", "Adam"]
 class SGD:
     r"""Stochastic gradient descent with optional (heavy-ball) momentum, as ``torch.optim.SGD``.
 
-    $$b_t = \mu\, b_{t-1} + g_t \;(b_1 = g_1), \qquad \theta_t = \theta_{t-1} - \eta\, b_t$$
+    $$
+    b_t = \mu\, b_{t-1} + g_t \;(b_1 = g_1), \qquad \theta_t = \theta_{t-1} - \eta\, b_t
+    $$
 
     With $\mu = 0$ this is plain gradient descent $\theta \leftarrow \theta - \eta g$.
 
@@ -29,6 +31,8 @@ class SGD:
     momentum : float
         $\mu$.
 
+    Examples
+    --------
     >>> w = np.array([1.0, 2.0])
     >>> opt = SGD({"w": w}, lr=0.1)
     >>> opt.step({"w": np.array([1.0, -1.0])})
@@ -56,12 +60,19 @@ class SGD:
 class Adam:
     r"""Adam, as ``torch.optim.Adam``: momentum on the gradient and on its square, bias-corrected.
 
-    $$m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$$
-    $$\theta_t = \theta_{t-1} -
-    \eta\,\frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}$$
+    $$
+    m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2
+    $$
+
+    $$
+    \theta_t = \theta_{t-1} -
+    \eta\,\frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}
+    $$
 
     The first step moves every parameter by about $\eta$ whatever the gradient's scale.
 
+    Examples
+    --------
     >>> w = np.array([1.0, 2.0])
     >>> opt = Adam({"w": w}, lr=0.1)
     >>> opt.step({"w": np.array([1e-3, -50.0])})

@@ -285,11 +285,15 @@ class Recurrent:
 class RNN(Recurrent):
     r"""Vanilla (Elman) RNN, as ``torch.nn.RNN``.
 
-    $$h_t = \phi(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}), \quad \phi = \tanh
-    \text{ or relu}$$
+    $$
+    h_t = \phi(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}), \quad \phi = \tanh
+    \text{ or relu}
+    $$
 
     The same function and the same weights at every step.
 
+    Examples
+    --------
     >>> rnn = RNN(3, 4, num_layers=2, rng=0)
     >>> out, h_n = rnn(np.ones((2, 5, 3)))
     >>> print(out.shape, h_n.shape, bool(np.allclose(out[:, -1], h_n[-1])))
@@ -331,12 +335,19 @@ class RNN(Recurrent):
 class LSTM(Recurrent):
     r"""Long short-term memory, as ``torch.nn.LSTM`` (gate order i, f, g, o).
 
-    $$i_t = \sigma(a^i_t),\ f_t = \sigma(a^f_t),\ \tilde c_t = \tanh(a^g_t),\ o_t = \sigma(a^o_t)$$
-    $$c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t, \qquad h_t = o_t \odot \tanh(c_t)$$
+    $$
+    i_t = \sigma(a^i_t),\ f_t = \sigma(a^f_t),\ \tilde c_t = \tanh(a^g_t),\ o_t = \sigma(a^o_t)
+    $$
+
+    $$
+    c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t, \qquad h_t = o_t \odot \tanh(c_t)
+    $$
 
     with $a_t = x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}$ of shape (N, 4H),
     all four gates in one matrix product. The state is the tuple ``(h, c)``.
 
+    Examples
+    --------
     >>> lstm = LSTM(3, 4, rng=0)
     >>> out, (h_n, c_n) = lstm(np.ones((2, 5, 3)))
     >>> print(out.shape, h_n.shape, c_n.shape, lstm.num_parameters())
@@ -374,14 +385,21 @@ class LSTM(Recurrent):
 class GRU(Recurrent):
     r"""Gated recurrent unit, as ``torch.nn.GRU`` (gate order r, z, n).
 
-    $$r_t = \sigma(g^x_r + g^h_r),\quad z_t = \sigma(g^x_z + g^h_z),\quad
-    n_t = \tanh(g^x_n + r_t \odot g^h_n)$$
-    $$h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$$
+    $$
+    r_t = \sigma(g^x_r + g^h_r),\quad z_t = \sigma(g^x_z + g^h_z),\quad
+    n_t = \tanh(g^x_n + r_t \odot g^h_n)
+    $$
+
+    $$
+    h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+    $$
 
     with $g^x = x_t W_{ih}^\top + b_{ih}$, $g^h = h_{t-1} W_{hh}^\top + b_{hh}$ (N, 3H).
     The reset gate multiplies $W_{hn} h_{t-1} + b_{hn}$ (PyTorch's convention).
     Three gate blocks instead of the LSTM's four: 3/4 of the parameters.
 
+    Examples
+    --------
     >>> gru, lstm = GRU(3, 4, rng=0), LSTM(3, 4, rng=0)
     >>> print(gru.num_parameters(), lstm.num_parameters())
     108 144
@@ -420,10 +438,14 @@ class LinearRNN:
     $\xi = \frac1N\sum_n (S_T^{(n)} - y^{(n)})^2$, and the gradients follow from
     the chain rule, unrolled from the last step back:
 
-    $$\frac{\partial \xi}{\partial S_{k-1}} = \frac{\partial \xi}{\partial S_k} w_{rec},\quad
+    $$
+    \frac{\partial \xi}{\partial S_{k-1}} = \frac{\partial \xi}{\partial S_k} w_{rec},\quad
     \frac{\partial \xi}{\partial w_x} = \sum_k \frac{\partial \xi}{\partial S_k} X_k,\quad
-    \frac{\partial \xi}{\partial w_{rec}} = \sum_k \frac{\partial \xi}{\partial S_k} S_{k-1}$$
+    \frac{\partial \xi}{\partial w_{rec}} = \sum_k \frac{\partial \xi}{\partial S_k} S_{k-1}
+    $$
 
+    Examples
+    --------
     >>> X = np.array([[1.0, 0.0, 1.0, 1.0]])
     >>> print(LinearRNN(w_x=1.0, w_rec=1.0).forward(X)[:, -1])
     [3.]
@@ -463,6 +485,8 @@ class LinearRNN:
         Gradients scale like $w_{rec}^T$, so keep sequences short (or ``lr``
         small): with $T = 4$ and $\eta = 0.02$ it converges, with $T = 6$ it blows up.
 
+        Examples
+        --------
         >>> X = np.random.default_rng(0).integers(0, 2, size=(20, 4)).astype(float)
         >>> model = LinearRNN(w_x=0.5, w_rec=0.5)
         >>> history = model.fit(X, X.sum(axis=1), lr=0.02, steps=500)
@@ -486,8 +510,10 @@ def clip_grad_norm(
 ) -> float:
     r"""Clip gradients by their global L2 norm, in place, as ``torch.nn.utils.clip_grad_norm_``.
 
-    $$\|g\| = \sqrt{\textstyle\sum_p \|g_p\|^2}, \qquad g \leftarrow g \cdot
-    \frac{\theta}{\|g\| + 10^{-6}} \ \text{ if } \|g\| > \theta$$
+    $$
+    \|g\| = \sqrt{\textstyle\sum_p \|g_p\|^2}, \qquad g \leftarrow g \cdot
+    \frac{\theta}{\|g\| + 10^{-6}} \ \text{ if } \|g\| > \theta
+    $$
 
     Input gradients (``skip``) are neither counted nor scaled.
 
@@ -502,6 +528,8 @@ def clip_grad_norm(
     float
         The total norm before clipping.
 
+    Examples
+    --------
     >>> g = {"w": np.array([3.0, 4.0])}
     >>> print(clip_grad_norm(g, 1.0), np.round(g["w"], 4))
     5.0 [0.6 0.8]
@@ -539,6 +567,8 @@ def truncated_bptt(
     -------
     output : (N, T, H), state : final state, grads : dict (params and ``"x"``)
 
+    Examples
+    --------
     >>> rnn = RNN(1, 2, rng=0)
     >>> x, d = np.ones((1, 6, 1)), np.zeros((1, 6, 2))
     >>> d[:, -1] = 1.0  # loss on the last output only
@@ -579,6 +609,8 @@ def gradient_norms_vs_distance(
     ndarray, shape (T,)
         Entry $j$ is the norm at distance $j$; entry 0 is $\sqrt{H}$ for ``wrt="h"``.
 
+    Examples
+    --------
     >>> rnn = RNN(2, 4, rng=0)
     >>> rnn.set_spectral_norm(0.5)
     >>> norms = gradient_norms_vs_distance(rnn, np.ones((1, 10, 2)))

@@ -43,12 +43,16 @@ def _top_h(state: Any) -> np.ndarray:
 class CharRNNLM:
     r"""Character-level language model: embedding → RNN/LSTM/GRU → Linear to the vocabulary.
 
-    $$h_t = \mathrm{RNN}(e_{x_t}, h_{t-1}), \qquad p(x_{t+1} \mid x_{\le t}) =
-    \mathrm{softmax}(W_{hy} h_t + b_y)$$
+    $$
+    h_t = \mathrm{RNN}(e_{x_t}, h_{t-1}), \qquad p(x_{t+1} \mid x_{\le t}) =
+    \mathrm{softmax}(W_{hy} h_t + b_y)
+    $$
 
     trained with the cross-entropy of the next character at every step.
     With ``embedding_dim=None`` the input is one-hot ($e_{x_t}$ = a column of $I_V$).
 
+    Examples
+    --------
     >>> from seqnotes.scratch.optim import Adam
     >>> ids = np.array([[0, 1, 2, 2, 3]])  # "hello" with h, e, l, o = 0, 1, 2, 3
     >>> lm = CharRNNLM(vocab_size=4, hidden_size=16, rng=0)
@@ -143,8 +147,11 @@ class Decoder:
 
     Without attention $h_t = \mathrm{RNN}(e_{y_{t-1}}, h_{t-1})$. With attention the
     previous state queries the memory first,
-    $$c_t = \sum_j \alpha_{tj} m_j, \qquad
-    \alpha_t = \mathrm{softmax}_j\big(v^\top \tanh(W_s h_{t-1} + W_h m_j)\big),$$
+
+    $$
+    c_t = \sum_j \alpha_{tj} m_j, \qquad
+    \alpha_t = \mathrm{softmax}_j\big(v^\top \tanh(W_s h_{t-1} + W_h m_j)\big),
+    $$
     and the RNN reads $[e_{y_{t-1}}; c_t]$. Logits are $W_{hy} h_t + b_y$.
 
     Parameters
@@ -231,6 +238,8 @@ class Seq2Seq:
     With ``attention=True`` the decoder also looks at every encoder state at
     every step (Bahdanau). Forward-only (the PyTorch twin is trained).
 
+    Examples
+    --------
     >>> model = Seq2Seq(src_vocab=6, tgt_vocab=7, embedding_dim=4, hidden_size=5, attention=True)
     >>> src, tgt_in = np.array([[1, 2, 3]]), np.array([[0, 4, 5, 6]])
     >>> logits = model.forward(src, tgt_in)
@@ -300,6 +309,8 @@ class Captioner:
     $h_0$ comes from their mean and at each word the decoder attends over the grid.
     Forward-only.
 
+    Examples
+    --------
     >>> cap = Captioner(feature_dim=6, vocab_size=9, embedding_dim=4, hidden_size=5, attention=True)
     >>> logits = cap.forward(np.ones((2, 7, 6)), np.array([[0, 3], [0, 4]]))
     >>> w = cap.attention_weights

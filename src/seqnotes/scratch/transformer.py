@@ -8,8 +8,10 @@ Inputs are batch-first (N, T, E) throughout.
 
 One encoder layer (post-LN, as in "Attention Is All You Need"):
 
-$$x \leftarrow \mathrm{LayerNorm}(x + \mathrm{SelfAttn}(x)), \qquad
-x \leftarrow \mathrm{LayerNorm}(x + \mathrm{FFN}(x)).$$
+$$
+x \leftarrow \mathrm{LayerNorm}(x + \mathrm{SelfAttn}(x)), \qquad
+x \leftarrow \mathrm{LayerNorm}(x + \mathrm{FFN}(x)).
+$$
 
 The residual ("skip") connection means a layer learns only the change
 $f(x)$ added to $x$; ``norm_first=True`` moves the LayerNorm inside the branch
@@ -229,10 +231,16 @@ class TransformerEncoderLayer(Layer):
     r"""One encoder layer: self-attention and feed-forward, each with add & LayerNorm.
 
     Post-LN (``norm_first=False``, the paper, torch's default):
-    $$x_1 = \mathrm{LN}_1(x + \mathrm{MHA}(x, x, x)), \qquad
-    y = \mathrm{LN}_2(x_1 + \mathrm{FFN}(x_1)).$$
+
+    $$
+    x_1 = \mathrm{LN}_1(x + \mathrm{MHA}(x, x, x)), \qquad
+    y = \mathrm{LN}_2(x_1 + \mathrm{FFN}(x_1)).
+    $$
     Pre-LN (``norm_first=True``):
-    $$x_1 = x + \mathrm{MHA}(\mathrm{LN}_1(x)), \qquad y = x_1 + \mathrm{FFN}(\mathrm{LN}_2(x_1)).$$
+
+    $$
+    x_1 = x + \mathrm{MHA}(\mathrm{LN}_1(x)), \qquad y = x_1 + \mathrm{FFN}(\mathrm{LN}_2(x_1)).
+    $$
 
     Parameters
     ----------
@@ -365,9 +373,12 @@ class TransformerDecoderLayer(Layer):
     r"""One decoder layer: masked self-attention, encoder-decoder attention, feed-forward.
 
     Post-LN (the paper):
-    $$x_1 = \mathrm{LN}_1(x + \mathrm{MHA}(x, x, x)), \quad
+
+    $$
+    x_1 = \mathrm{LN}_1(x + \mathrm{MHA}(x, x, x)), \quad
     x_2 = \mathrm{LN}_2(x_1 + \mathrm{MHA}(x_1, m, m)), \quad
-    y = \mathrm{LN}_3(x_2 + \mathrm{FFN}(x_2)),$$
+    y = \mathrm{LN}_3(x_2 + \mathrm{FFN}(x_2)),
+    $$
     with $m$ the encoder output (``memory``): the queries come from the
     decoder, the keys and values from the top encoder layer. Pass a causal
     ``tgt_mask`` so that position $t$ sees only positions $\le t$.
@@ -532,8 +543,10 @@ class TransformerDecoderLayer(Layer):
 class TransformerEncoder(Layer):
     r"""A stack of ``num_layers`` encoder layers, same structure, separate parameters.
 
-    $$x^{(\ell)} = \mathrm{EncoderLayer}_\ell(x^{(\ell-1)}), \qquad
-    y = \mathrm{LN}(x^{(L)}) \text{ if } \texttt{final\_norm}.$$
+    $$
+    x^{(\ell)} = \mathrm{EncoderLayer}_\ell(x^{(\ell-1)}), \qquad
+    y = \mathrm{LN}(x^{(L)}) \text{ if } \texttt{final\_norm}.
+    $$
 
     Parameter names follow ``torch.nn.TransformerEncoder``:
     ``layers.0.self_attn.in_proj_weight``, ..., ``norm.weight``.
@@ -630,8 +643,10 @@ class TransformerEncoder(Layer):
 class TransformerDecoder(TransformerEncoder):
     r"""A stack of ``num_layers`` decoder layers; every layer attends to the same ``memory``.
 
-    $$x^{(\ell)} = \mathrm{DecoderLayer}_\ell(x^{(\ell-1)}, m), \qquad
-    y = \mathrm{LN}(x^{(L)}) \text{ if } \texttt{final\_norm}.$$
+    $$
+    x^{(\ell)} = \mathrm{DecoderLayer}_\ell(x^{(\ell-1)}, m), \qquad
+    y = \mathrm{LN}(x^{(L)}) \text{ if } \texttt{final\_norm}.
+    $$
 
     Because ``memory`` feeds every layer, its gradient is the sum over layers.
 

@@ -39,8 +39,10 @@ def _small_embedding(vocab: int, d_model: int, std: float, rng: np.random.Genera
 class Transformer(Layer):
     r"""The encoder-decoder Transformer of "Attention Is All You Need" (forward only).
 
-    $$m = \mathrm{Encoder}(\sqrt{d}\,E_{src}[x] + PE), \qquad
-    \mathrm{logits} = W_{out}\,\mathrm{Decoder}(\sqrt{d}\,E_{tgt}[y] + PE,\ m)$$
+    $$
+    m = \mathrm{Encoder}(\sqrt{d}\,E_{src}[x] + PE), \qquad
+    \mathrm{logits} = W_{out}\,\mathrm{Decoder}(\sqrt{d}\,E_{tgt}[y] + PE,\ m)
+    $$
 
     The decoder's self-attention is causal: the logits at step $t$ depend on
     $y_{\le t}$ only, so training on a whole target sequence at once ("teacher
@@ -185,7 +187,9 @@ class Transformer(Layer):
 def patchify(images: np.ndarray, patch_size: int) -> np.ndarray:
     r"""Cut images into non-overlapping $p \times p$ patches, each flattened to a vector.
 
-    $$(N, C, H, W) \to (N, P, C p^2), \qquad P = \tfrac{H}{p}\cdot\tfrac{W}{p},$$
+    $$
+    (N, C, H, W) \to (N, P, C p^2), \qquad P = \tfrac{H}{p}\cdot\tfrac{W}{p},
+    $$
 
     patches in row-major order (left to right, then top to bottom), each
     flattened in (C, p, p) order, so that a ``Linear`` on the result equals a
@@ -217,8 +221,10 @@ def patchify(images: np.ndarray, patch_size: int) -> np.ndarray:
 class ViT(Layer):
     r"""Vision Transformer: patches as tokens, a class token, the encoder only.
 
-    $$z_0 = [x_{cls};\ \mathrm{patchify}(x)\,W_E^\top] + E_{pos}, \qquad
-    z_L = \mathrm{Encoder}(z_0), \qquad \mathrm{logits} = W_{head}\, z_L[0].$$
+    $$
+    z_0 = [x_{cls};\ \mathrm{patchify}(x)\,W_E^\top] + E_{pos}, \qquad
+    z_L = \mathrm{Encoder}(z_0), \qquad \mathrm{logits} = W_{head}\, z_L[0].
+    $$
 
     The class token is a learned vector with no image content; after the
     encoder it has attended to every patch, so its output summarises the image.
@@ -284,8 +290,10 @@ class ViT(Layer):
 class DecoderOnlyLM(Layer):
     r"""A GPT-style decoder-only language model (DALL-E's layout: text then image tokens).
 
-    $$h = \mathrm{Blocks}_{causal}(E[x] + E_{pos}), \qquad
-    p(x_{t+1} \mid x_{\le t}) = \mathrm{softmax}(W\, \mathrm{LN}(h_t)).$$
+    $$
+    h = \mathrm{Blocks}_{causal}(E[x] + E_{pos}), \qquad
+    p(x_{t+1} \mid x_{\le t}) = \mathrm{softmax}(W\, \mathrm{LN}(h_t)).
+    $$
 
     "Decoder-only" means encoder-style layers (no cross-attention) with a causal
     mask. For text-to-image generation the vocabulary holds both kinds of token
