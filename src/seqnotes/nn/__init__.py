@@ -1,0 +1,48 @@
+"""PyTorch modules whose state dicts load into (and from) their ``torch.nn`` namesakes.
+
+Every layer is written from matmuls, elementwise ops and softmax, so the
+equations of the notes are visible in ``forward``; the tests check outputs and
+gradients against ``torch.nn`` to 1e-10 in float64.
+
+>>> from seqnotes.nn import LSTM
+>>> import torch
+>>> sorted(LSTM(4, 3).state_dict()) == sorted(torch.nn.LSTM(4, 3).state_dict())
+True
+"""
+
+from seqnotes.nn.attention import (
+    MultiheadAttention,
+    causal_mask,
+    generate_square_subsequent_mask,
+    scaled_dot_product_attention,
+)
+from seqnotes.nn.recurrent import GRU, LSTM, RNN
+from seqnotes.nn.transformer import (
+    PositionalEncoding,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+
+# --- models (nn/rnn_models.py, nn/transformer_models.py): add their imports here ---
+# --- and extend __all__ below with their public names.                          ---
+
+__all__ = [
+    # recurrent.py
+    "RNN",
+    "LSTM",
+    "GRU",
+    # attention.py
+    "causal_mask",
+    "generate_square_subsequent_mask",
+    "scaled_dot_product_attention",
+    "MultiheadAttention",
+    # transformer.py
+    "PositionalEncoding",
+    "TransformerEncoderLayer",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerDecoder",
+    # models: add here
+]
