@@ -197,11 +197,14 @@ def test_korean_search(site):
 
 
 def test_api_labels_follow_the_edition(site):
-    ko = (site / "api" / "index.html").read_text(encoding="utf-8")
-    en = (site / "en" / "api" / "index.html").read_text(encoding="utf-8")
-    assert "매개변수" in ko and "Parameters" not in ko.split('class="md-content"')[1]
-    assert "Parameters" in en and "매개변수" not in en
-    assert 'class="katex' in ko, "LaTeX in docstrings must render"
+    def labels(page):
+        html = page.read_text(encoding="utf-8")
+        return set(re.findall(r'doc-section-title">([^<:]+):', html))
+
+    ko, en = labels(site / "api" / "index.html"), labels(site / "en" / "api" / "index.html")
+    assert {"매개변수", "반환", "예"} <= ko and not ko & {"Parameters", "Returns", "Examples"}, ko
+    assert {"Parameters", "Returns", "Examples"} <= en and not en & {"매개변수", "반환", "예"}, en
+    assert 'class="katex' in (site / "api" / "index.html").read_text(encoding="utf-8")
 
 
 def test_headings_have_english_slugs(site):

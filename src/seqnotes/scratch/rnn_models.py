@@ -152,6 +152,7 @@ class Decoder:
     c_t = \sum_j \alpha_{tj} m_j, \qquad
     \alpha_t = \mathrm{softmax}_j\big(v^\top \tanh(W_s h_{t-1} + W_h m_j)\big),
     $$
+
     and the RNN reads $[e_{y_{t-1}}; c_t]$. Logits are $W_{hy} h_t + b_y$.
 
     Parameters

@@ -236,6 +236,7 @@ class TransformerEncoderLayer(Layer):
     x_1 = \mathrm{LN}_1(x + \mathrm{MHA}(x, x, x)), \qquad
     y = \mathrm{LN}_2(x_1 + \mathrm{FFN}(x_1)).
     $$
+
     Pre-LN (``norm_first=True``):
 
     $$
@@ -379,6 +380,7 @@ class TransformerDecoderLayer(Layer):
     x_2 = \mathrm{LN}_2(x_1 + \mathrm{MHA}(x_1, m, m)), \quad
     y = \mathrm{LN}_3(x_2 + \mathrm{FFN}(x_2)),
     $$
+
     with $m$ the encoder output (``memory``): the queries come from the
     decoder, the keys and values from the top encoder layer. Pass a causal
     ``tgt_mask`` so that position $t$ sees only positions $\le t$.
