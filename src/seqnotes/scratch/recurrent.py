@@ -102,8 +102,10 @@ class Recurrent:
     def set_spectral_norm(self, rho: float, layer: int = 0) -> None:
         r"""Rescale $W_{hh}$ of one layer so that its largest singular value is $\rho$.
 
-        $\rho < 1$ with tanh makes gradients vanish over time, $\rho > 1$ with ReLU
-        makes them explode (S2.4). For LSTM/GRU the stacked gate matrix is scaled.
+        $\rho < 1$ with tanh makes gradients vanish over time. $\rho > 1$ is what
+        lets them explode with ReLU, but it is not enough on its own: ReLU switches
+        units off, so a modest $\rho$ (say 1.5) may still decay and a larger one
+        (say 3) explodes (S2.4). For LSTM/GRU the stacked gate matrix is scaled.
         """
         W_hh = getattr(self, f"weight_hh_l{layer}")
         W_hh *= rho / np.linalg.norm(W_hh, ord=2)
@@ -483,7 +485,8 @@ class LinearRNN:
         r"""Plain gradient descent on $w_x, w_{rec}$; returns the loss before each step.
 
         Gradients scale like $w_{rec}^T$, so keep sequences short (or ``lr``
-        small): with $T = 4$ and $\eta = 0.02$ it converges, with $T = 6$ it blows up.
+        small): with $T = 4$ and $\eta = 0.02$ it converges; with $T = 6$ the same
+        rate overshoots and stalls far from the answer, while $\eta = 0.005$ converges.
 
         Examples
         --------
