@@ -9,6 +9,13 @@ NumPy scratch LSTM), append a ``Case`` to the list returned by ``cases()``;
 
 from __future__ import annotations
 
+import os
+
+# NumPy's BLAS threads must match torch's (1 by default) for a fair ratio; this
+# has to be set before NumPy is imported. Override with OPENBLAS_NUM_THREADS=N.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import argparse
 import statistics
 import time
