@@ -27,6 +27,17 @@ from seqnotes.nn.transformer import (
 
 # --- models (nn/rnn_models.py, nn/transformer_models.py): add their imports here ---
 # --- and extend __all__ below with their public names.                          ---
+# isort: split
+from seqnotes.nn.rnn_models import (
+    AdditiveAttention,
+    Captioner,
+    CharLM,
+    RNNDecoder,
+    Seq2Seq,
+    SequenceRegressor,
+    TinyCNN,
+)
+from seqnotes.nn.transformer_models import DecoderOnlyTransformer, Seq2SeqTransformer, ViT, patchify
 
 __all__ = [
     # recurrent.py
@@ -45,4 +56,17 @@ __all__ = [
     "TransformerEncoder",
     "TransformerDecoder",
     # models: add here
+    # rnn_models.py
+    "SequenceRegressor",
+    "CharLM",
+    "AdditiveAttention",
+    "RNNDecoder",
+    "Seq2Seq",
+    "TinyCNN",
+    "Captioner",
+    # transformer_models.py
+    "Seq2SeqTransformer",
+    "patchify",
+    "ViT",
+    "DecoderOnlyTransformer",
 ]

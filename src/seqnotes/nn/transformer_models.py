@@ -1,0 +1,341 @@
+r"""Small Transformer models for the demos, built on :mod:`seqnotes.nn.transformer`.
+
+* :class:`Seq2SeqTransformer` — the 2017 encoder–decoder, for copy/reverse tasks.
+* :class:`ViT` — patches → linear projection → class token + positions → encoder.
+* :class:`DecoderOnlyTransformer` — GPT / DALL·E style: one causal sequence.
+
+The attention and the encoder/decoder layers are this package's own
+(:class:`~seqnotes.nn.MultiheadAttention`, :class:`~seqnotes.nn.TransformerEncoderLayer`, …),
+never ``torch.nn.Transformer*``.
+
+Shapes: N batch, S source length, T target length, E = d_model, V vocabulary.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from seqnotes._checks import check_divisible, check_shape
+from seqnotes.nn.attention import causal_mask
+from seqnotes.nn.recurrent import check_input
+from seqnotes.nn.rnn_models import check_ids
+from seqnotes.nn.transformer import (
+    PositionalEncoding,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+
+__all__ = ["Seq2SeqTransformer", "patchify", "ViT", "DecoderOnlyTransformer"]
+
+Device = torch.device | str | None
+
+
+class Seq2SeqTransformer(nn.Module):
+    r"""Encoder–decoder Transformer ("Attention Is All You Need") for token sequences.
+
+    $$x_0 = \sqrt{E}\,\mathrm{Emb}(x) + \mathrm{PE}, \quad m = \mathrm{Encoder}(x_0), \quad
+    p(y_t \mid y_{<t}, x) = \operatorname{softmax}\big(W\,\mathrm{Decoder}(y_{<t}, m)_t\big)$$
+
+    The embedding is scaled by $\sqrt{E}$ so it is not drowned by the
+    positional code (whose entries are of size 1). The decoder's
+    self-attention is causal; ``<pad>`` = 0 in the source is masked out.
+
+    Parameters
+    ----------
+    src_vocab, tgt_vocab : int
+    d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout
+        As in ``torch.nn.Transformer`` (post-LN layers).
+    max_len : int
+        Longest sequence the positional table covers.
+    device : torch device, optional
+
+    Shapes
+    ------
+    ``forward(src, tgt_in) -> logits``: src ``(N, S)``, tgt_in ``(N, T)``
+    (``<bos> y_1 .. y_{T-1}``), logits ``(N, T, V_tgt)``.
+
+    Examples
+    --------
+    >>> _ = torch.manual_seed(0)
+    >>> model = Seq2SeqTransformer(14, 14, d_model=16, nhead=2, dim_feedforward=32)
+    >>> src = torch.randint(4, 14, (3, 6))
+    >>> tuple(model(src, torch.ones(3, 4, dtype=torch.long)).shape)
+    (3, 4, 14)
+    >>> tokens = model.greedy_decode(src, bos=1, eos=2, max_len=8)
+    >>> tokens.shape[0], tokens.shape[1] <= 8
+    (3, True)
+    """
+
+    def __init__(
+        self,
+        src_vocab: int,
+        tgt_vocab: int,
+        d_model: int = 32,
+        nhead: int = 4,
+        num_encoder_layers: int = 2,
+        num_decoder_layers: int = 2,
+        dim_feedforward: int = 64,
+        dropout: float = 0.0,
+        max_len: int = 128,
+        device: Device = None,
+    ) -> None:
+        super().__init__()
+        self.src_vocab, self.tgt_vocab, self.d_model = src_vocab, tgt_vocab, d_model
+        kw = {"dropout": dropout, "batch_first": True, "device": device}
+        self.src_embed = nn.Embedding(src_vocab, d_model, device=device)
+        self.tgt_embed = nn.Embedding(tgt_vocab, d_model, device=device)
+        for emb in (self.src_embed, self.tgt_embed):
+            # std 1/sqrt(E), so that sqrt(E) * Emb(x) has entries of size 1, like PE:
+            # torch's default N(0, 1) would drown the positions after the scaling.
+            nn.init.normal_(emb.weight, std=d_model**-0.5)
+        self.pos = PositionalEncoding(d_model, max_len, batch_first=True, device=device)
+        enc_layer = TransformerEncoderLayer(d_model, nhead, dim_feedforward, **kw)
+        dec_layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, **kw)
+        self.encoder = TransformerEncoder(enc_layer, num_encoder_layers)
+        self.decoder = TransformerDecoder(dec_layer, num_decoder_layers)
+        self.out = nn.Linear(d_model, tgt_vocab, device=device)
+
+    def encode(self, src: Tensor) -> tuple[Tensor, Tensor]:
+        """Memory ``(N, S, E)`` and the source padding mask ``(N, S)`` (True = ``<pad>``)."""
+        check_ids("Seq2SeqTransformer.forward", "src", src, self.src_vocab, self.out.weight)
+        check_shape("Seq2SeqTransformer.forward", "src", src, ("N", "S"))
+        pad = src == 0
+        x = self.pos(self.src_embed(src) * math.sqrt(self.d_model))
+        return self.encoder(x, src_key_padding_mask=pad), pad
+
+    def decode(self, tgt_in: Tensor, memory: Tensor, src_pad: Tensor) -> Tensor:
+        """Logits ``(N, T, V)`` for every target position, seeing only earlier ones."""
+        check_ids("Seq2SeqTransformer.forward", "tgt_in", tgt_in, self.tgt_vocab, self.out.weight)
+        y = self.pos(self.tgt_embed(tgt_in) * math.sqrt(self.d_model))
+        mask = causal_mask(tgt_in.shape[1], device=tgt_in.device)  # no peeking at y_t, y_t+1, ...
+        h = self.decoder(y, memory, tgt_mask=mask, memory_key_padding_mask=src_pad)
+        return self.out(h)
+
+    def forward(self, src: Tensor, tgt_in: Tensor) -> Tensor:
+        memory, pad = self.encode(src)
+        return self.decode(tgt_in, memory, pad)
+
+    @torch.no_grad()
+    def greedy_decode(self, src: Tensor, bos: int, eos: int, max_len: int) -> Tensor:
+        """Generate greedily, re-reading the whole prefix at each step (no cache; short outputs).
+
+        Returns tokens ``(N, T_out)``, ``T_out <= max_len``, without ``<bos>``;
+        positions after a row's ``eos`` hold ``<pad>`` = 0.
+        """
+        memory, pad = self.encode(src)
+        N = src.shape[0]
+        ys = torch.full((N, 1), bos, dtype=torch.long, device=src.device)
+        done = torch.zeros(N, dtype=torch.bool, device=src.device)
+        for _ in range(max_len):
+            nxt = self.decode(ys, memory, pad)[:, -1].argmax(-1).masked_fill(done, 0)
+            ys = torch.cat([ys, nxt.unsqueeze(1)], dim=1)
+            done = done | (nxt == eos)
+            if bool(done.all()):
+                break
+        return ys[:, 1:]
+
+
+def patchify(images: Tensor, patch_size: int) -> Tensor:
+    r"""Cut images into non-overlapping square patches, each flattened to a vector.
+
+    ``(N, C, H, W) -> (N, P, C·p·p)`` with $P = (H/p)(W/p)$, patches in row-major order.
+
+    >>> x = torch.arange(16.0).view(1, 1, 4, 4)
+    >>> patchify(x, 2)[0, 1].tolist()  # the top-right 2×2 patch
+    [2.0, 3.0, 6.0, 7.0]
+    """
+    N, C, H, W = images.shape
+    p = patch_size
+    x = images.reshape(N, C, H // p, p, W // p, p)
+    return x.permute(0, 2, 4, 1, 3, 5).reshape(N, (H // p) * (W // p), C * p * p)
+
+
+class ViT(nn.Module):
+    r"""Vision Transformer: classify an image from its patches with an encoder only.
+
+    $$z_0 = [x_{cls};\ x_p^1 W;\ \dots;\ x_p^P W] + E_{pos}, \quad
+    z_L = \mathrm{Encoder}(z_0), \quad \hat y = W_{head}\,\mathrm{LN}(z_L^0)$$
+
+    The learned class token $x_{cls}$ gathers information from every patch
+    through attention; only its output $z_L^0$ is classified. Layers are
+    pre-LN (``norm_first=True``), as in the ViT paper.
+
+    Parameters
+    ----------
+    image_size : int
+        H = W.
+    patch_size : int
+        p; must divide ``image_size``.
+    in_channels : int
+        C.
+    num_classes : int
+    d_model, nhead, num_layers, dim_feedforward : int
+    dropout : float
+    device : torch device, optional
+
+    Shapes
+    ------
+    ``forward(images)``: ``(N, C, H, W)`` → logits ``(N, num_classes)``.
+
+    Examples
+    --------
+    >>> _ = torch.manual_seed(0)
+    >>> vit = ViT(12, 4, 1, num_classes=4, d_model=16, nhead=2, num_layers=1, dim_feedforward=32)
+    >>> tuple(vit(torch.zeros(5, 1, 12, 12)).shape), tuple(vit.pos_embed.shape)
+    ((5, 4), (1, 10, 16))
+    """
+
+    def __init__(
+        self,
+        image_size: int,
+        patch_size: int,
+        in_channels: int,
+        num_classes: int,
+        d_model: int = 32,
+        nhead: int = 4,
+        num_layers: int = 2,
+        dim_feedforward: int = 64,
+        dropout: float = 0.0,
+        device: Device = None,
+    ) -> None:
+        super().__init__()
+        check_divisible("ViT", "image_size", image_size, "patch_size", patch_size)
+        self.image_size, self.patch_size, self.in_channels = image_size, patch_size, in_channels
+        P = (image_size // patch_size) ** 2
+        self.patch_embed = nn.Linear(in_channels * patch_size**2, d_model, device=device)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, d_model, device=device))
+        self.pos_embed = nn.Parameter(0.02 * torch.randn(1, P + 1, d_model, device=device))
+        layer = TransformerEncoderLayer(
+            d_model,
+            nhead,
+            dim_feedforward,
+            dropout,
+            batch_first=True,
+            norm_first=True,
+            device=device,
+        )
+        self.encoder = TransformerEncoder(
+            layer, num_layers, norm=nn.LayerNorm(d_model, device=device)
+        )
+        self.head = nn.Linear(d_model, num_classes, device=device)
+
+    def forward(self, images: Tensor) -> Tensor:
+        where = "ViT.forward"
+        check_input(where, "images", images, self.head.weight)
+        s = self.image_size
+        check_shape(where, "images", images, ("N", self.in_channels, s, s))
+        x = self.patch_embed(patchify(images, self.patch_size))  # (N, P, E)
+        cls = self.cls_token.expand(x.shape[0], -1, -1)  # one class token per image
+        z = self.encoder(torch.cat([cls, x], dim=1) + self.pos_embed)  # (N, P + 1, E)
+        return self.head(z[:, 0])
+
+
+class DecoderOnlyTransformer(nn.Module):
+    r"""A GPT-style decoder-only Transformer; DALL·E uses one over text + image tokens.
+
+    $$h_0 = \mathrm{Emb}(x) + E_{pos}, \quad h_L = \mathrm{Blocks}_{\text{causal}}(h_0), \quad
+    p(x_{t+1} \mid x_{\le t}) = \operatorname{softmax}(W\,\mathrm{LN}(h_L)_t)$$
+
+    There is no encoder and no cross-attention: each block is an encoder layer
+    (pre-LN) whose self-attention is causal, so position $t$ sees only
+    $x_{\le t}$. For text-to-image generation the sequence is the prompt's
+    tokens followed by the image tokens, and :meth:`generate` continues a
+    prompt with image tokens one at a time.
+
+    Parameters
+    ----------
+    vocab_size : int
+        V (text and image tokens share one vocabulary).
+    d_model, nhead, num_layers, dim_feedforward : int
+    max_len : int
+        Longest sequence (learned position embeddings).
+    dropout : float
+    device : torch device, optional
+
+    Shapes
+    ------
+    ``forward(ids)``: ``(N, T)`` int64 → logits ``(N, T, V)``.
+
+    Examples
+    --------
+    >>> _ = torch.manual_seed(0)
+    >>> gpt = DecoderOnlyTransformer(20, d_model=16, nhead=2, num_layers=1, max_len=12)
+    >>> tuple(gpt(torch.randint(0, 20, (2, 5))).shape)
+    (2, 5, 20)
+    >>> tuple(gpt.generate(torch.tensor([[1, 5, 6]]), n_new=4, greedy=True).shape)
+    (1, 7)
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        d_model: int = 32,
+        nhead: int = 4,
+        num_layers: int = 2,
+        dim_feedforward: int = 64,
+        max_len: int = 64,
+        dropout: float = 0.0,
+        device: Device = None,
+    ) -> None:
+        super().__init__()
+        self.vocab_size, self.max_len = vocab_size, max_len
+        self.tok_embed = nn.Embedding(vocab_size, d_model, device=device)
+        self.pos_embed = nn.Parameter(0.02 * torch.randn(1, max_len, d_model, device=device))
+        layer = TransformerEncoderLayer(
+            d_model,
+            nhead,
+            dim_feedforward,
+            dropout,
+            batch_first=True,
+            norm_first=True,
+            device=device,
+        )
+        self.blocks = TransformerEncoder(
+            layer, num_layers, norm=nn.LayerNorm(d_model, device=device)
+        )
+        self.head = nn.Linear(d_model, vocab_size, device=device)
+
+    def forward(self, ids: Tensor) -> Tensor:
+        where = "DecoderOnlyTransformer.forward"
+        check_ids(where, "ids", ids, self.vocab_size, self.head.weight)
+        dims = check_shape(where, "ids", ids, ("N", "T"))
+        if dims["T"] > self.max_len:
+            raise ValueError(f"{where}: sequence length {dims['T']} exceeds max_len={self.max_len}")
+        T = dims["T"]
+        h = self.tok_embed(ids) + self.pos_embed[:, :T]
+        h = self.blocks(h, mask=causal_mask(T, device=ids.device))  # position t sees x_1..x_t
+        return self.head(h)
+
+    @torch.no_grad()
+    def generate(
+        self,
+        prefix: Tensor,
+        n_new: int,
+        temperature: float = 1.0,
+        greedy: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        r"""Append ``n_new`` tokens to ``prefix`` (N, L) one at a time; return (N, L + n_new).
+
+        Each new token is drawn from $\operatorname{softmax}(z / \tau)$ (or the
+        argmax if ``greedy``) and fed back in.
+        """
+        if not greedy and temperature <= 0:
+            raise ValueError(
+                f"DecoderOnlyTransformer.generate: expected temperature > 0, got {temperature}"
+            )
+        ids = prefix
+        for _ in range(n_new):
+            z = self(ids)[:, -1]  # (N, V): logits of the next token
+            if greedy:
+                nxt = z.argmax(-1, keepdim=True)
+            else:
+                p = torch.softmax(z / temperature, dim=-1).cpu()
+                nxt = torch.multinomial(p, 1, generator=generator).to(ids.device)
+            ids = torch.cat([ids, nxt], dim=1)
+        return ids
