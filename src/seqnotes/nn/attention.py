@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqnotes._checks import check_divisible, check_shape
-from seqnotes.nn.recurrent import check_input
+from seqnotes.nn._checks import check_input
 
 __all__ = [
     "causal_mask",

@@ -21,36 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqnotes._checks import check_float, check_shape
+from seqnotes._checks import check_shape
+from seqnotes.nn._checks import check_input
 
 __all__ = ["RNN", "LSTM", "GRU", "check_input"]
-
-
-def check_input(where: str, name: str, x: object, like: Tensor) -> None:
-    """Raise unless ``x`` is a float tensor with the dtype and device of ``like``.
-
-    ``like`` is a parameter or buffer of the module, so the message can name
-    both sides: ``LSTM.forward: input is on cpu but the module is on cuda:0``.
-
-    >>> m = torch.zeros(2, dtype=torch.float32)
-    >>> check_input("RNN.forward", "input", torch.zeros(2, dtype=torch.float64), m)
-    Traceback (most recent call last):
-      ...
-    TypeError: RNN.forward: input has dtype torch.float64 but the module has torch.float32; ...
-    """
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{where}: expected {name} to be a torch.Tensor, got {type(x).__name__}")
-    check_float(where, name, x)
-    if x.dtype != like.dtype:
-        raise TypeError(
-            f"{where}: {name} has dtype {x.dtype} but the module has {like.dtype}; "
-            f"convert one of them (e.g. x.to({like.dtype}) or module.to({x.dtype}))"
-        )
-    if x.device != like.device:
-        raise RuntimeError(
-            f"{where}: {name} is on {x.device} but the module is on {like.device}; "
-            f"move one of them (e.g. module.to({str(x.device)!r}))"
-        )
 
 
 class _RNNBase(nn.Module):

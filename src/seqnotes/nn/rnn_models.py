@@ -17,8 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqnotes._checks import check_shape, check_tokens
-from seqnotes.nn.recurrent import GRU, LSTM, RNN, check_input
+from seqnotes._checks import check_shape
+from seqnotes.nn._checks import check_ids, check_input
+from seqnotes.nn.recurrent import GRU, LSTM, RNN
 
 __all__ = [
     "CELLS",
@@ -36,24 +37,6 @@ CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 """The recurrent layers a model can be built with, by name."""
 
 Device = torch.device | str | None
-
-
-def check_ids(where: str, name: str, ids: object, vocab_size: int, like: Tensor) -> None:
-    """Raise unless ``ids`` is an integer tensor in ``[0, vocab_size)`` on ``like``'s device.
-
-    >>> check_ids("CharLM.forward", "ids", torch.tensor([[1, 9]]), 5, torch.zeros(1))
-    Traceback (most recent call last):
-      ...
-    ValueError: CharLM.forward: expected ids in [0, 5), got values in [1, 9]
-    """
-    if not isinstance(ids, Tensor):
-        raise TypeError(f"{where}: expected {name} to be a torch.Tensor, got {type(ids).__name__}")
-    if ids.device != like.device:
-        raise RuntimeError(
-            f"{where}: {name} is on {ids.device} but the model is on {like.device}; "
-            f"move one of them (e.g. {name}.to({str(like.device)!r}))"
-        )
-    check_tokens(where, name, ids, vocab_size)
 
 
 def _cell(where: str, cell: str) -> type[nn.Module]:

@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqnotes._checks import check_divisible, check_shape
+from seqnotes.nn._checks import check_input
 from seqnotes.nn.attention import MultiheadAttention, causal_mask  # noqa: F401 (doctests)
-from seqnotes.nn.recurrent import check_input
 
 __all__ = [
     "PositionalEncoding",

@@ -19,9 +19,8 @@ import torch
 from torch import Tensor, nn
 
 from seqnotes._checks import check_divisible, check_shape
+from seqnotes.nn._checks import check_ids, check_input
 from seqnotes.nn.attention import causal_mask
-from seqnotes.nn.recurrent import check_input
-from seqnotes.nn.rnn_models import check_ids
 from seqnotes.nn.transformer import (
     PositionalEncoding,
     TransformerDecoder,
