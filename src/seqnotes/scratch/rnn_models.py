@@ -35,6 +35,37 @@ def _prefixed(**parts: Any) -> dict[str, np.ndarray]:
     return {f"{name}.{k}": v for name, part in parts.items() for k, v in part.params().items()}
 
 
+def _load_torch(
+    where: str, params: dict[str, np.ndarray], module: Any, rename: dict[str, str]
+) -> None:
+    """Copy ``module.state_dict()`` into ``params`` (the arrays themselves), in float64.
+
+    A name of ours becomes torch's by renaming each dotted part through ``rename``
+    (``"head"`` → ``"out"``, ...). Both sides must hold exactly the same names and
+    shapes, so a parameter left behind (an architecture mismatch) is an error.
+    """
+    state = module.state_dict()
+    ours = {".".join(rename.get(p, p) for p in k.split(".")): v for k, v in params.items()}
+    if set(ours) != set(state):
+        raise ValueError(
+            f"{where}: parameters differ; only in torch: {sorted(set(state) - set(ours))}, "
+            f"only here: {sorted(set(ours) - set(state))}"
+        )
+    for name, arr in ours.items():
+        value = state[name].detach().cpu().double().numpy()
+        if value.shape != arr.shape:
+            raise ValueError(f"{where}: {name} has shape {value.shape}, expected {arr.shape}")
+        arr[...] = value
+
+
+def _cell_name(where: str, rnn: Any) -> str:
+    """``"rnn"``/``"lstm"``/``"gru"`` of a one-layer ``seqnotes.nn`` (or torch) recurrent layer."""
+    name = type(rnn).__name__.lower()
+    if name not in CELLS or getattr(rnn, "num_layers", 1) != 1:
+        raise ValueError(f"{where}: expected a one-layer RNN/LSTM/GRU, got {rnn!r}")
+    return name
+
+
 def _top_h(state: Any) -> np.ndarray:
     """h of the last layer, (N, H), from a state (L, N, H) or (h, c)."""
     return (state[0] if isinstance(state, tuple) else state)[-1]
@@ -141,6 +172,33 @@ class CharRNNLM:
             logits, state = self.forward(np.array([[nxt]]), state)
         return ids
 
+    @classmethod
+    def from_torch(cls, module: Any) -> CharRNNLM:
+        """Copy a :class:`seqnotes.nn.CharLM`: the same function, weights in float64.
+
+        ``embed``/``rnn``/``out`` there are ``embedding``/``rnn``/``head`` here.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from seqnotes.nn import CharLM
+        >>> _ = torch.manual_seed(0)
+        >>> net = CharLM(5, 8, cell="gru", embed_dim=4).double()
+        >>> lm = CharRNNLM.from_torch(net)
+        >>> ids = np.array([[1, 2, 3, 4]])
+        >>> ref = net(torch.from_numpy(ids))[0].detach().numpy()
+        >>> print(bool(np.abs(lm.forward(ids)[0] - ref).max() < 1e-12))
+        True
+        """
+        where = "CharRNNLM.from_torch"
+        cell = _cell_name(where, module.rnn)
+        embed_dim = None if module.embed is None else module.embed.embedding_dim
+        lm = cls(module.vocab_size, module.rnn.hidden_size, embed_dim, cell)
+        if cell == "rnn":
+            lm.rnn.nonlinearity = getattr(module.rnn, "nonlinearity", "tanh")
+        _load_torch(where, lm.params(), module, {"embedding": "embed", "head": "out"})
+        return lm
+
 
 class Decoder:
     r"""Recurrent decoder with optional additive attention over a memory (N, S, F).
@@ -161,6 +219,12 @@ class Decoder:
     memory_dim : int or None
         $F$, the size of each memory vector; ``None`` = no attention.
     cell : "rnn", "lstm" or "gru"
+    attention_bias : bool
+        Give the score one bias, $v^\top \tanh(W_s h_{t-1} + W_h m_j + b)$, held
+        by ``W_h`` (as in Bahdanau et al. and :class:`seqnotes.nn.RNNDecoder`).
+    output_context : bool
+        With attention, read the logits from $[h_t; c_t]$, $W_{hy} [h_t; c_t] + b_y$,
+        as :class:`seqnotes.nn.RNNDecoder` does (default: from $h_t$ alone).
     """
 
     def __init__(
@@ -171,15 +235,22 @@ class Decoder:
         memory_dim: int | None = None,
         cell: str = "gru",
         rng: RNG = None,
+        attention_bias: bool = False,
+        output_context: bool = False,
     ):
         rng = as_rng(rng)
         self.vocab_size, self.hidden_size = vocab_size, hidden_size
         self.embedding = Embedding(vocab_size, embedding_dim, rng=rng)
-        self.attention = (
-            AdditiveAttention(hidden_size, memory_dim, hidden_size, rng=rng) if memory_dim else None
-        )
+        self.attention = None
+        if memory_dim:
+            att = AdditiveAttention(hidden_size, memory_dim, hidden_size, attention_bias, rng=rng)
+            if attention_bias:
+                att.W_s.bias = None  # b_s + b_h act as one bias: keep it in W_h only
+            self.attention = att
+        self.output_context = bool(memory_dim) and output_context
         self.rnn = make_recurrent(cell, embedding_dim + (memory_dim or 0), hidden_size, rng=rng)
-        self.head = Linear(hidden_size, vocab_size, rng=rng)
+        head_in = hidden_size + (memory_dim if self.output_context else 0)
+        self.head = Linear(head_in, vocab_size, rng=rng)
 
     def params(self) -> dict[str, np.ndarray]:
         parts = {"embedding": self.embedding, "rnn": self.rnn, "head": self.head}
@@ -203,7 +274,7 @@ class Decoder:
         for t in range(y_in.shape[1]):  # attention needs h_{t-1} first: one step at a time
             context, alpha = self.attention.forward(_top_h(state), memory, memory_mask)
             out, state = self.rnn(np.concatenate([e[:, t], context], axis=-1)[:, None], state)
-            outs.append(out)
+            outs.append(np.concatenate([out, context[:, None]], -1) if self.output_context else out)
             weights.append(alpha)
         return self.head(np.concatenate(outs, axis=1)), state, np.stack(weights, axis=1)
 
@@ -239,6 +310,11 @@ class Seq2Seq:
     With ``attention=True`` the decoder also looks at every encoder state at
     every step (Bahdanau). Forward-only (the PyTorch twin is trained).
 
+    ``attention_bias`` and ``output_context`` are passed to :class:`Decoder`;
+    with ``pad_id`` set, source positions holding it are masked out of the
+    attention when no ``src_mask`` is given. :meth:`from_torch` turns all three
+    on, to match :class:`seqnotes.nn.Seq2Seq`.
+
     Examples
     --------
     >>> model = Seq2Seq(src_vocab=6, tgt_vocab=7, embedding_dim=4, hidden_size=5, attention=True)
@@ -257,12 +333,25 @@ class Seq2Seq:
         attention: bool = False,
         cell: str = "gru",
         rng: RNG = None,
+        attention_bias: bool = False,
+        output_context: bool = False,
+        pad_id: int | None = None,
     ):
         rng = as_rng(rng)
+        self.pad_id = pad_id
         self.src_embedding = Embedding(src_vocab, embedding_dim, rng=rng)
         self.encoder = make_recurrent(cell, embedding_dim, hidden_size, rng=rng)
         memory_dim = hidden_size if attention else None
-        self.decoder = Decoder(tgt_vocab, embedding_dim, hidden_size, memory_dim, cell, rng=rng)
+        self.decoder = Decoder(
+            tgt_vocab,
+            embedding_dim,
+            hidden_size,
+            memory_dim,
+            cell,
+            rng=rng,
+            attention_bias=attention_bias,
+            output_context=output_context,
+        )
         self.attention_weights: np.ndarray | None = None
 
     def params(self) -> dict[str, np.ndarray]:
@@ -285,8 +374,14 @@ class Seq2Seq:
         memory, state = self.encode(src)
         check_shape("Seq2Seq.forward", "tgt_in", tgt_in, (src.shape[0], "T"))
         memory = memory if self.decoder.attention else None
+        src_mask = self._src_mask(src, src_mask)
         logits, _, self.attention_weights = self.decoder.forward(tgt_in, state, memory, src_mask)
         return logits
+
+    def _src_mask(self, src: np.ndarray, src_mask: np.ndarray | None) -> np.ndarray | None:
+        if src_mask is None and self.pad_id is not None:
+            return src == self.pad_id
+        return src_mask
 
     def greedy_decode(
         self,
@@ -299,7 +394,46 @@ class Seq2Seq:
         """Greedy decoding per sentence, stopping at ``eos`` (included) or ``max_len``."""
         memory, state = self.encode(src)
         memory = memory if self.decoder.attention else None
+        src_mask = self._src_mask(src, src_mask)
         return self.decoder.greedy(state, bos, eos, max_len, memory, src_mask)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> Seq2Seq:
+        """Copy a :class:`seqnotes.nn.Seq2Seq` (with or without attention), in float64.
+
+        Its choices are turned on here: one bias in the attention score, logits
+        from $[h_t; c_t]$, and ``<pad>`` = 0 masked in the source (``pad_id=0``).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from seqnotes import nn as snn
+        >>> _ = torch.manual_seed(0)
+        >>> net = snn.Seq2Seq(7, 8, hidden=6, attention=True).double()
+        >>> model = Seq2Seq.from_torch(net)
+        >>> src, tgt_in = np.array([[3, 4, 5, 0]]), np.array([[1, 6, 7]])
+        >>> ref = net(torch.from_numpy(src), torch.from_numpy(tgt_in)).detach().numpy()
+        >>> print(bool(np.abs(model.forward(src, tgt_in) - ref).max() < 1e-12))
+        True
+        """
+        where = "Seq2Seq.from_torch"
+        cell = _cell_name(where, module.encoder)
+        dec = module.decoder
+        model = cls(
+            module.src_vocab,
+            module.tgt_vocab,
+            module.src_embed.embedding_dim,
+            module.encoder.hidden_size,
+            attention=dec.attn is not None,
+            cell=cell,
+            attention_bias=True,
+            output_context=True,
+            pad_id=0,
+        )
+        rename = {"src_embedding": "src_embed", "embedding": "embed", "rnn": "gru"}
+        rename |= {"head": "out", "attention": "attn", "W_s": "W_q", "W_h": "W_k"}
+        _load_torch(where, model.params(), module, rename)
+        return model
 
 
 class Captioner:
@@ -309,6 +443,10 @@ class Captioner:
     ``attention=True`` the features are a grid (N, P, F) of $P$ regions,
     $h_0$ comes from their mean and at each word the decoder attends over the grid.
     Forward-only.
+
+    ``init_tanh=True`` squashes the initial state, $h_0 = \tanh(W_{init} f + b)$;
+    ``attention_bias`` and ``output_context`` are passed to :class:`Decoder`.
+    :meth:`from_torch` turns all three on, to match :class:`seqnotes.nn.Captioner`.
 
     Examples
     --------
@@ -328,12 +466,24 @@ class Captioner:
         attention: bool = False,
         cell: str = "gru",
         rng: RNG = None,
+        init_tanh: bool = False,
+        attention_bias: bool = False,
+        output_context: bool = False,
     ):
         rng = as_rng(rng)
-        self.feature_dim, self.use_attention = feature_dim, attention
+        self.feature_dim, self.use_attention, self.init_tanh = feature_dim, attention, init_tanh
         self.init_h = Linear(feature_dim, hidden_size, rng=rng)
         memory_dim = feature_dim if attention else None
-        self.decoder = Decoder(vocab_size, embedding_dim, hidden_size, memory_dim, cell, rng=rng)
+        self.decoder = Decoder(
+            vocab_size,
+            embedding_dim,
+            hidden_size,
+            memory_dim,
+            cell,
+            rng=rng,
+            attention_bias=attention_bias,
+            output_context=output_context,
+        )
         self.attention_weights: np.ndarray | None = None
 
     def params(self) -> dict[str, np.ndarray]:
@@ -350,6 +500,8 @@ class Captioner:
             check_shape(where, "features", features, ("N", self.feature_dim))
             summary, memory = features, None
         h0 = self.init_h(summary)[None]  # (1, N, H)
+        if self.init_tanh:
+            h0 = np.tanh(h0)
         if isinstance(self.decoder.rnn, LSTM):
             return (h0, np.zeros_like(h0)), memory
         return h0, memory
@@ -367,3 +519,42 @@ class Captioner:
         """Greedy caption per image, stopping at ``end`` (included) or ``max_len``."""
         state, memory = self._start(features)
         return self.decoder.greedy(state, start, end, max_len, memory)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> Captioner:
+        r"""Copy a :class:`seqnotes.nn.Captioner` (plain or attending), in float64.
+
+        Its choices are turned on here: $h_0 = \tanh(W_{init} \bar f + b)$, one
+        bias in the attention score, logits from $[h_t; c_t]$. The copy starts
+        from the features, as the nn captioner does (its CNN is a separate module).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from seqnotes import nn as snn
+        >>> _ = torch.manual_seed(0)
+        >>> net = snn.Captioner(6, 9, hidden=5, attention=True).double()
+        >>> cap = Captioner.from_torch(net)
+        >>> feats = np.random.default_rng(0).normal(size=(2, 4, 6))
+        >>> words = np.array([[1, 3], [1, 4]])
+        >>> ref = net(torch.from_numpy(feats), torch.from_numpy(words)).detach().numpy()
+        >>> print(bool(np.abs(cap.forward(feats, words) - ref).max() < 1e-12))
+        True
+        """
+        where = "Captioner.from_torch"
+        dec = module.decoder
+        cap = cls(
+            module.feature_dim,
+            module.vocab_size,
+            dec.embed.embedding_dim,
+            module.init.out_features,
+            attention=dec.attn is not None,
+            cell=_cell_name(where, dec.gru),
+            init_tanh=True,
+            attention_bias=True,
+            output_context=True,
+        )
+        rename = {"init_h": "init", "embedding": "embed", "rnn": "gru", "head": "out"}
+        rename |= {"attention": "attn", "W_s": "W_q", "W_h": "W_k"}
+        _load_torch(where, cap.params(), module, rename)
+        return cap

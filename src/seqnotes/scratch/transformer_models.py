@@ -16,11 +16,14 @@ the PyTorch versions in :mod:`seqnotes.nn` are the ones that train.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from seqnotes._checks import check_float, check_shape, check_tokens
 from seqnotes.scratch.functional import causal_mask, softmax
 from seqnotes.scratch.layers import RNG, Embedding, Layer, Linear, as_rng
+from seqnotes.scratch.rnn_models import _load_torch
 from seqnotes.scratch.transformer import PositionalEncoding, TransformerDecoder, TransformerEncoder
 
 __all__ = ["Transformer", "patchify", "ViT", "DecoderOnlyLM"]
@@ -59,6 +62,13 @@ class Transformer(Layer):
     pad_id : int, optional
         If given, positions holding ``pad_id`` are masked as keys.
     rng : numpy.random.Generator or int seed
+    final_norm : bool
+        End both stacks with a LayerNorm (as ``torch.nn.Transformer``);
+        :class:`seqnotes.nn.Seq2SeqTransformer` has none.
+    mask_tgt_padding : bool
+        With ``pad_id``, also mask the target's pads as keys of the decoder's
+        self-attention (the nn twin masks the source only; with pads only at the
+        end of a target, only the logits at pad positions differ).
 
     Examples
     --------
@@ -84,17 +94,20 @@ class Transformer(Layer):
         norm_first: bool = False,
         pad_id: int | None = None,
         rng: RNG = None,
+        final_norm: bool = True,
+        mask_tgt_padding: bool = True,
     ) -> None:
         rng = as_rng(rng)
         self.d_model, self.pad_id = d_model, pad_id
+        self.mask_tgt_padding = mask_tgt_padding
         self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
         # Rows of std 1/sqrt(d): after the x sqrt(d) below they have unit size, like PE.
         self.src_embed = _small_embedding(src_vocab, d_model, d_model**-0.5, rng)
         self.tgt_embed = _small_embedding(tgt_vocab, d_model, d_model**-0.5, rng)
         self.pos = PositionalEncoding(d_model, max_len)
         args = (d_model, nhead, dim_feedforward, norm_first)
-        self.encoder = TransformerEncoder(num_encoder_layers, *args, final_norm=True, rng=rng)
-        self.decoder = TransformerDecoder(num_decoder_layers, *args, final_norm=True, rng=rng)
+        self.encoder = TransformerEncoder(num_encoder_layers, *args, final_norm=final_norm, rng=rng)
+        self.decoder = TransformerDecoder(num_decoder_layers, *args, final_norm=final_norm, rng=rng)
         self.out = Linear(d_model, tgt_vocab, rng=rng)
 
     def _pad(self, ids: np.ndarray) -> np.ndarray | None:
@@ -119,7 +132,7 @@ class Transformer(Layer):
             y,
             memory,
             tgt_mask=causal_mask(tgt_ids.shape[1]),  # step t sees steps <= t only
-            tgt_key_padding_mask=self._pad(tgt_ids),
+            tgt_key_padding_mask=self._pad(tgt_ids) if self.mask_tgt_padding else None,
             memory_key_padding_mask=self._pad(src_ids),
         )
         return self.out.forward(h)
@@ -179,6 +192,58 @@ class Transformer(Layer):
             if done.all():
                 break
         return ys
+
+    def params(self) -> dict[str, np.ndarray]:
+        """The parameter arrays, keyed by :class:`seqnotes.nn.Seq2SeqTransformer`'s names."""
+        parts = {"src_embed": self.src_embed, "tgt_embed": self.tgt_embed}
+        parts |= {"encoder": self.encoder, "decoder": self.decoder, "out": self.out}
+        return {f"{n}.{k}": v for n, part in parts.items() for k, v in part.params().items()}
+
+    @classmethod
+    def from_torch(cls, module: Any) -> Transformer:
+        """Copy a :class:`seqnotes.nn.Seq2SeqTransformer` (dropout 0), in float64.
+
+        Its choices are taken over: ``<pad>`` = 0 masked in the source only
+        (``pad_id=0, mask_tgt_padding=False``), no final LayerNorms, its
+        ``norm_first`` and positional-encoding layout.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from seqnotes import nn as snn
+        >>> _ = torch.manual_seed(0)
+        >>> net = snn.Seq2SeqTransformer(9, 9, d_model=8, nhead=2, dim_feedforward=16).double()
+        >>> model = Transformer.from_torch(net)
+        >>> src, tgt_in = np.array([[3, 4, 5, 0]]), np.array([[1, 6, 7]])
+        >>> ref = net(torch.from_numpy(src), torch.from_numpy(tgt_in)).detach().numpy()
+        >>> # 1e-7: .double() leaves net's positional table rounded to float32
+        >>> print(bool(np.abs(model.forward(src, tgt_in) - ref).max() < 1e-7))
+        True
+        """
+        where = "Transformer.from_torch"
+        encoder = TransformerEncoder.from_torch(module.encoder)  # checks dropout 0 and ReLU
+        decoder = TransformerDecoder.from_torch(module.decoder)
+        if (encoder.norm is None) != (decoder.norm is None):
+            raise ValueError(f"{where}: expected a final norm on both stacks or on neither")
+        first = encoder.layers[0]
+        model = cls(
+            module.src_vocab,
+            module.tgt_vocab,
+            module.d_model,
+            first.nhead,
+            len(encoder.layers),
+            len(decoder.layers),
+            first.ff.linear1.out_features,
+            module.pos.max_len,
+            first.norm_first,
+            pad_id=0,
+            final_norm=encoder.norm is not None,
+            mask_tgt_padding=False,
+        )
+        model.encoder, model.decoder = encoder, decoder
+        model.pos = PositionalEncoding(module.d_model, module.pos.max_len, module.pos.layout)
+        _load_torch(where, model.params(), module, {})
+        return model
 
 
 # --------------------------------------------------------------------------- ViT
@@ -283,6 +348,44 @@ class ViT(Layer):
         z = np.concatenate([cls, tokens], axis=1) + self.pos_embed
         return self.head.forward(self.encoder.forward(z)[:, 0])  # the class token's output
 
+    def params(self) -> dict[str, np.ndarray]:
+        """The parameter arrays, keyed by :class:`seqnotes.nn.ViT`'s names."""
+        p = {"cls_token": self.cls_token, "pos_embed": self.pos_embed}
+        parts = {"patch_embed": self.patch_embed, "encoder": self.encoder, "head": self.head}
+        return p | {f"{n}.{k}": v for n, part in parts.items() for k, v in part.params().items()}
+
+    @classmethod
+    def from_torch(cls, module: Any) -> ViT:
+        """Copy a :class:`seqnotes.nn.ViT` (dropout 0), in float64: the same function.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from seqnotes import nn as snn
+        >>> _ = torch.manual_seed(0)
+        >>> net = snn.ViT(8, 4, 1, num_classes=3, d_model=8, nhead=2, num_layers=1).double()
+        >>> vit = ViT.from_torch(net)
+        >>> x = np.random.default_rng(0).normal(size=(2, 1, 8, 8))
+        >>> ref = net(torch.from_numpy(x)).detach().numpy()
+        >>> print(bool(np.abs(vit.forward(x) - ref).max() < 1e-12))
+        True
+        """
+        encoder = TransformerEncoder.from_torch(module.encoder)  # checks dropout 0 and ReLU
+        first = encoder.layers[0]
+        vit = cls(
+            module.image_size,
+            module.patch_size,
+            module.in_channels,
+            module.head.out_features,
+            first.d_model,
+            first.nhead,
+            len(encoder.layers),
+            first.ff.linear1.out_features,
+        )
+        vit.encoder = encoder
+        _load_torch("ViT.from_torch", vit.params(), module, {})
+        return vit
+
 
 # ------------------------------------------------------------------ decoder-only
 
@@ -307,6 +410,9 @@ class DecoderOnlyLM(Layer):
     max_len : int
         Context length (size of the learned position table).
     rng : numpy.random.Generator or int seed
+    head_bias : bool
+        Give the output layer a bias (:class:`seqnotes.nn.DecoderOnlyTransformer`
+        has one; GPT-2 has none).
 
     Examples
     --------
@@ -326,6 +432,7 @@ class DecoderOnlyLM(Layer):
         dim_feedforward: int = 64,
         max_len: int = 128,
         rng: RNG = None,
+        head_bias: bool = False,
     ) -> None:
         rng = as_rng(rng)
         self.vocab_size, self.max_len = vocab_size, max_len
@@ -334,7 +441,7 @@ class DecoderOnlyLM(Layer):
         self.blocks = TransformerEncoder(
             num_layers, d_model, nhead, dim_feedforward, norm_first=True, final_norm=True, rng=rng
         )
-        self.lm_head = Linear(d_model, vocab_size, bias=False, rng=rng)
+        self.lm_head = Linear(d_model, vocab_size, bias=head_bias, rng=rng)
 
     def forward(self, ids: np.ndarray) -> np.ndarray:
         """Next-token logits at every position.
@@ -410,3 +517,47 @@ class DecoderOnlyLM(Layer):
                 next_id = (cdf <= u).sum(axis=-1)
             ids = np.concatenate([ids, next_id[:, None]], axis=1)
         return ids
+
+    def params(self) -> dict[str, np.ndarray]:
+        """The parameter arrays, keyed by :class:`seqnotes.nn.DecoderOnlyTransformer`'s names.
+
+        (There ``lm_head`` is ``head`` and ``pos_embed`` has a leading axis of 1.)
+        """
+        parts = {"tok_embed": self.tok_embed, "blocks": self.blocks, "lm_head": self.lm_head}
+        p = {f"{n}.{k}": v for n, part in parts.items() for k, v in part.params().items()}
+        return p | {"pos_embed": self.pos_embed}
+
+    @classmethod
+    def from_torch(cls, module: Any) -> DecoderOnlyLM:
+        """Copy a :class:`seqnotes.nn.DecoderOnlyTransformer` (dropout 0), in float64.
+
+        The copy has ``head_bias=True``, like the nn model; otherwise the two agree as built.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from seqnotes import nn as snn
+        >>> _ = torch.manual_seed(0)
+        >>> net = snn.DecoderOnlyTransformer(10, d_model=8, nhead=2, num_layers=1).double()
+        >>> lm = DecoderOnlyLM.from_torch(net)
+        >>> ids = np.array([[1, 5, 6, 2]])
+        >>> ref = net(torch.from_numpy(ids)).detach().numpy()
+        >>> print(bool(np.abs(lm.forward(ids) - ref).max() < 1e-12))
+        True
+        """
+        blocks = TransformerEncoder.from_torch(module.blocks)  # checks dropout 0 and ReLU
+        first = blocks.layers[0]
+        lm = cls(
+            module.vocab_size,
+            first.d_model,
+            first.nhead,
+            len(blocks.layers),
+            first.ff.linear1.out_features,
+            module.max_len,
+            head_bias=module.head.bias is not None,
+        )
+        lm.blocks = blocks
+        lm.pos_embed = lm.pos_embed[None]  # (1, max_len, E), as stored in torch
+        _load_torch("DecoderOnlyLM.from_torch", lm.params(), module, {"lm_head": "head"})
+        lm.pos_embed = lm.pos_embed[0]
+        return lm
