@@ -12,7 +12,7 @@ PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup serve test browser-test build bench lock clean
+.PHONY: help setup serve test browser-test build bench figures lock clean
 
 help:
 	@echo "make serve         build the site and serve it at http://127.0.0.1:8000 (live reload)"
@@ -20,6 +20,7 @@ help:
 	@echo "                   translation parity, lint, workflows, and mkdocs build --strict"
 	@echo "make browser-test  drive headless Chromium against the built site (needs chromium)"
 	@echo "make bench         compare seqnotes models with torch.nn on CPU (not part of test)"
+	@echo "make figures       redraw the figures in docs/assets/figures (checked in, tested)"
 
 $(PY_STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
@@ -53,6 +54,9 @@ build: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench.py
+
+figures: setup
+	$(BIN)/python scripts/make_figures.py
 
 # Regenerate requirements.lock from requirements.in (one lock for Python 3.10+;
 # torch is pinned by hand at the end so the lock never lists CUDA wheels).
