@@ -70,3 +70,16 @@ def test_as_tensors_and_minibatches():
 def test_fit_requires_steps():
     with pytest.raises(TypeError):
         fit(torch.nn.Linear(1, 1), _mse, [(torch.zeros(2, 1), torch.zeros(2, 1))])  # no steps
+
+
+def test_cosine_schedule_lowers_the_learning_rate_to_zero():
+    x, y = _linear_problem()
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    fit(model, _mse, [(x, y)], steps=10, optimizer=opt, schedule="cosine")
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    fit(model, _mse, [(x, y)], steps=10, optimizer=opt)  # constant by default
+    assert opt.param_groups[0]["lr"] == 0.1
+    with pytest.raises(ValueError, match="schedule"):
+        fit(model, _mse, [(x, y)], steps=1, schedule="linear")
