@@ -8,10 +8,16 @@
   file and line.
 - Docstring doctests in src/ run here, once (pytest's --doctest-modules is not used).
 At the end of the run the number of executed snippets per language is printed.
+
+Trained demo results are kept in .cache/demos (SEQNOTES_DEMO_CACHE), so that
+both editions, every test worker and every notebook kernel share one training
+run. A result is reused only by the same package code, library versions and
+CPU kernel path (see seqnotes.demos).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -20,7 +26,9 @@ from sybil import Sybil
 from sybil.parsers.markdown import PythonCodeBlockParser
 from sybil.parsers.rest import DocTestParser
 
-sys.path.insert(0, str(Path(__file__).parent / "tests"))
+ROOT = Path(__file__).parent
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("SEQNOTES_DEMO_CACHE", str(ROOT / ".cache" / "demos"))
 from snippets import FLAGS, PyconParser, ReasonedSkipParser  # noqa: E402
 
 docs = Sybil(
