@@ -1,10 +1,15 @@
 """The figures in docs/assets/figures are up to date, self-contained and used by the notes.
 
-Every figure is redrawn from seqnotes code (:mod:`seqnotes.viz`) and compared
-byte for byte with the checked-in SVG. Another matplotlib version may lay the
-same figure out differently, so the byte comparison runs where the matplotlib
-version matches the one recorded in the file (the lock pins one version per
-Python; `make figures` records it).
+Every figure is drawn by seqnotes code (:mod:`seqnotes.viz`) from seeded data,
+and the SVG stores that data. Two checks, so that they hold on every machine:
+
+- the data, recomputed here, matches the stored data within the figure's
+  tolerance (a model trained on another CPU rounds differently, so its
+  weights may move a little, never much);
+- the stored data, drawn again, gives the checked-in file byte for byte.
+  Another matplotlib version may lay the same figure out differently, so
+  this runs where the matplotlib version matches the one recorded in the
+  file (the lock pins one version per Python; `make figures` records it).
 """
 
 from __future__ import annotations
@@ -13,18 +18,17 @@ import re
 from pathlib import Path
 from xml.etree import ElementTree
 
+import numpy as np
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
-
-from seqnotes import viz  # noqa: E402
+from seqnotes import viz
 
 ROOT = Path(__file__).resolve().parent.parent
 FIG_DIR = ROOT / "docs" / "assets" / "figures"
 DOCS = ROOT / "docs"
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
-# The seq2seq alignment comes from a training demo (cached in-process, shared with test_demos).
+# The seq2seq alignment comes from a training demo (cached, shared with test_demos).
 SLOW = {"seq2seq-alignment.svg"}
 NAMES = [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in viz.FIGURES]
 
@@ -34,24 +38,80 @@ def _recorded_version(svg: str) -> str | None:
     return m.group(1) if m else None
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_figure_is_up_to_date(name: str, tmp_path: Path) -> None:
+def _stored(name: str) -> dict:
     checked_in = FIG_DIR / name
     assert checked_in.is_file(), f"docs/assets/figures/{name} is missing: run `make figures`"
+    data = viz.stored_data(checked_in.read_text(encoding="utf-8"))
+    assert data is not None, f"docs/assets/figures/{name} holds no data: run `make figures`"
+    return data
+
+
+def differences(
+    fresh: object, stored: object, atol: float, rtol: float = 0.0, where: str = ""
+) -> list[str]:
+    """Where ``fresh`` and ``stored`` differ: numbers by more than ``atol + rtol * |stored|``,
+    anything else at all."""
+    if isinstance(stored, dict) and isinstance(fresh, dict):
+        if fresh.keys() != stored.keys():
+            return [f"{where or 'data'}: keys {sorted(fresh)} != {sorted(stored)}"]
+        return [
+            d for k in stored for d in differences(fresh[k], stored[k], atol, rtol, f"{where}.{k}")
+        ]
+    a, b = np.asarray(fresh, dtype=object), np.asarray(stored, dtype=object)
+    if a.shape != b.shape:
+        return [f"{where}: shape {a.shape} != {b.shape}"]
+    try:
+        a, b = a.astype(float), b.astype(float)
+    except (TypeError, ValueError):
+        return [] if a.tolist() == b.tolist() else [f"{where}: {a.tolist()} != {b.tolist()}"]
+    excess = np.abs(a - b) - (atol + rtol * np.abs(b))
+    if excess.size == 0 or excess.max() <= 0:
+        return []
+    k = np.unravel_index(excess.argmax(), excess.shape)
+    return [f"{where}{list(k)}: {a[k]:.6g} != {b[k]:.6g} (tolerance {atol:g} + {rtol:g} * |x|)"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_figure_data_is_up_to_date(name: str) -> None:
+    spec = viz.FIGURES[name]
+    fresh = viz._jsonable(spec.data())
+    diff = differences(fresh, _stored(name), spec.atol, spec.rtol)
+    assert not diff, f"docs/assets/figures/{name} is out of date ({diff[0]}): run `make figures`"
+
+
+@pytest.mark.parametrize("name", list(viz.FIGURES))
+def test_figure_is_drawn_from_its_data(name: str, tmp_path: Path) -> None:
+    checked_in = FIG_DIR / name
     recorded = _recorded_version(checked_in.read_text(encoding="utf-8"))
-    if recorded is not None and recorded != matplotlib.__version__:
+    if recorded != matplotlib().__version__:
         pytest.skip(
             f"docs/assets/figures/{name} was drawn with matplotlib {recorded}, "
-            f"this environment has {matplotlib.__version__}"
+            f"this environment has {matplotlib().__version__} (its data is still checked)"
         )
-    (fresh,) = viz.write_figures(tmp_path, [name])
+    (fresh,) = viz.write_figures(tmp_path, [name], data={name: _stored(name)})
     assert fresh.read_bytes() == checked_in.read_bytes(), (
-        f"docs/assets/figures/{name} is out of date: run `make figures`"
+        f"docs/assets/figures/{name} is not what seqnotes.viz draws: run `make figures`"
     )
 
 
+def test_the_data_check_catches_a_real_change() -> None:
+    stored = _stored("seq2seq-alignment.svg")
+    atol = viz.FIGURES["seq2seq-alignment.svg"].atol
+    moved = dict(stored, weights=np.roll(stored["weights"], 1, axis=1).tolist())
+    assert differences(moved, stored, atol)  # attention one symbol off: a different picture
+    relabelled = dict(stored, row_labels=stored["row_labels"][::-1])
+    assert differences(relabelled, stored, atol)
+    nudged = dict(stored, weights=(np.asarray(stored["weights"]) + atol / 2).tolist())
+    assert not differences(nudged, stored, atol)  # another CPU's rounding: the same picture
+
+
+def matplotlib():
+    return pytest.importorskip("matplotlib")
+
+
 def test_saving_twice_gives_the_same_bytes(tmp_path: Path) -> None:
-    fig = viz.FIGURES["self-attention-heatmap.svg"]()
+    matplotlib()
+    fig = viz.FIGURES["self-attention-heatmap.svg"].figure()
     a = viz.save_svg(fig, tmp_path / "a.svg").read_bytes()
     b = viz.save_svg(fig, tmp_path / "b.svg").read_bytes()
     assert a == b

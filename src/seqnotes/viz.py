@@ -3,7 +3,8 @@ r"""The figures of the notes, drawn with matplotlib from seqnotes code.
 Each ``plot_*`` function takes plain arrays and returns a
 :class:`matplotlib.figure.Figure`; :data:`FIGURES` says which seeded seqnotes
 computation feeds which figure of the notes, and :func:`write_figures` saves
-them all as SVG (``make figures`` writes them to ``docs/assets/figures``).
+them all as SVG, each with the data it was drawn from (``make figures``
+writes them to ``docs/assets/figures``).
 
 **Language-neutral.** The same file serves the Korean and the English page, so
 figures carry only symbols, numbers and code (``T − t``, ``ρ = 3``,
@@ -11,8 +12,9 @@ figures carry only symbols, numbers and code (``T − t``, ``ρ = 3``,
 
 **Deterministic.** Saving the same figure twice gives the same bytes: fixed
 figure sizes, a fixed hash salt for the SVG ids, no date and text kept as text
-(``svg.fonttype = "none"``, no embedded glyph outlines). A test regenerates
-every figure and compares it with the checked-in file.
+(``svg.fonttype = "none"``, no embedded glyph outlines). A test recomputes
+every figure's data and compares it with the data stored in the checked-in
+file, and draws that stored data again to compare the bytes.
 
 matplotlib is imported inside the functions, so ``import seqnotes`` never needs
 it. Figures are built with :class:`~matplotlib.figure.Figure` directly, not
@@ -22,9 +24,11 @@ with ``pyplot``: no GUI backend, no global list of open figures.
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,10 +40,12 @@ if TYPE_CHECKING:
 __all__ = [
     "STYLE",
     "FIGURES",
+    "NotesFigure",
     "plot_gradient_norms",
     "plot_attention",
     "plot_positional_encoding",
     "save_svg",
+    "stored_data",
     "write_figures",
 ]
 
@@ -202,9 +208,15 @@ def plot_positional_encoding(
 
 
 # --------------------------------------------------------------------------- the notes' figures
+#
+# A figure of the notes is two steps: ``data()`` runs the seeded seqnotes computation (and
+# may train a model), ``plot(**data)`` only draws. The SVG keeps the data it was drawn from,
+# so a test can check both steps on any machine: the recomputed data must match the stored
+# data within the figure's tolerance (training on another CPU rounds differently), and the
+# stored data must draw exactly the stored picture.
 
 
-def gradient_norms_figure() -> Figure:
+def gradient_norms_data() -> dict:
     """tanh RNN (ρ = 0.8), ReLU RNN (ρ = 3), default LSTM and LSTM with forget bias 3.
 
     The settings of the RNN and LSTM chapters: D = 3, H = 8, T = 30, 4 samples.
@@ -227,10 +239,10 @@ def gradient_norms_figure() -> Figure:
         "LSTM": lstm,
         "tanh, ρ = 0.8": tanh_rnn,
     }
-    return plot_gradient_norms({k: gradient_norms_vs_distance(m, x) for k, m in models.items()})
+    return {"curves": {k: gradient_norms_vs_distance(m, x) for k, m in models.items()}}
 
 
-def seq2seq_alignment_figure() -> Figure:
+def seq2seq_alignment_data() -> dict:
     """Attention weights of the GRU encoder–decoder trained by ``attention_helps_demo``.
 
     The first held-out sequence of the reversal task; rows are the output
@@ -243,16 +255,16 @@ def seq2seq_alignment_figure() -> Figure:
     weights = attention_helps_demo(length=length, seed=seed)["attention_weights"]
     src, tgt = data.reverse_task(500, length, 10, seed=seed + 1000 + length)
     vocab = data.symbol_vocab(10)
-    return plot_attention(
-        weights,
-        row_labels=[vocab.itos[t] for t in tgt[0, 1:]],
-        col_labels=[vocab.itos[t] for t in src[0]],
-        xlabel=r"$x_j$",
-        ylabel=r"$y_t$",
-    )
+    return {
+        "weights": weights,
+        "row_labels": [vocab.itos[t] for t in tgt[0, 1:]],
+        "col_labels": [vocab.itos[t] for t in src[0]],
+        "xlabel": r"$x_j$",
+        "ylabel": r"$y_t$",
+    }
 
 
-def self_attention_figure() -> Figure:
+def self_attention_data() -> dict:
     r"""$\mathrm{softmax}(QK^\top/\sqrt{d_k})$ for 6 random words, $d_{model} = 4$, $d_k = 3$."""
     from seqnotes.scratch import scaled_dot_product_attention
 
@@ -264,21 +276,43 @@ def self_attention_figure() -> Figure:
     Q, K = X @ W_Q, X @ W_K
     _, A = scaled_dot_product_attention(Q, K, K)
     labels = [str(i) for i in range(1, n_words + 1)]
-    return plot_attention(A, labels, labels, xlabel="j", ylabel="i", annotate=True)
+    return {"weights": A, "row_labels": labels, "col_labels": labels, "annotate": True}
 
 
-def positional_encoding_figure() -> Figure:
+def positional_encoding_data() -> dict:
     """Sinusoidal positional encoding, T = 50, d_model = 64, both layouts side by side."""
-    return plot_positional_encoding(50, 64, ("interleaved", "concat"))
+    return {"T": 50, "d_model": 64, "layout": ["interleaved", "concat"]}
 
 
-FIGURES: dict[str, Callable[[], Figure]] = {
-    "gradient-norms.svg": gradient_norms_figure,
-    "seq2seq-alignment.svg": seq2seq_alignment_figure,
-    "self-attention-heatmap.svg": self_attention_figure,
-    "positional-encoding.svg": positional_encoding_figure,
+@dataclass(frozen=True)
+class NotesFigure:
+    """A figure of the notes: ``plot(**data())``, and how far ``data()`` may drift.
+
+    Data recomputed on another machine may differ from the data stored in the
+    SVG by ``atol + rtol * |stored|``: a relative 1e-6 for NumPy computations
+    in float64 (other BLAS and SIMD kernels round differently, and the
+    gradient-norm curves span fourteen orders of magnitude), an absolute
+    amount for weights of a model trained in float32, whose training
+    amplifies those rounding differences.
+    """
+
+    data: Callable[[], dict]
+    plot: Callable[..., Figure]
+    atol: float = 0.0
+    rtol: float = 1e-6
+
+    def figure(self, data: dict | None = None) -> Figure:
+        return self.plot(**(self.data() if data is None else data))
+
+
+FIGURES: dict[str, NotesFigure] = {
+    "gradient-norms.svg": NotesFigure(gradient_norms_data, plot_gradient_norms),
+    # Trained weights: across CPU kernel paths they differ by up to ~0.03 (seed 0).
+    "seq2seq-alignment.svg": NotesFigure(seq2seq_alignment_data, plot_attention, atol=0.1, rtol=0),
+    "self-attention-heatmap.svg": NotesFigure(self_attention_data, plot_attention),
+    "positional-encoding.svg": NotesFigure(positional_encoding_data, plot_positional_encoding),
 }
-"""File name → function that builds the figure from seeded seqnotes code."""
+"""File name → the seeded computation behind a figure of the notes and how it is drawn."""
 
 
 # --------------------------------------------------------------------------- saving
@@ -286,14 +320,26 @@ FIGURES: dict[str, Callable[[], Figure]] = {
 _DOCTYPE = re.compile(r"<!DOCTYPE[^>]*>\n")
 # mathtext names its font without a generic fallback; give it the same one as other text
 _BARE_FONT = re.compile(r"font-family: 'DejaVu Sans'(?=[;\"])")
+_DATA = re.compile(r"<!-- seqnotes-data (.*?) -->\n", re.S)
 
 
-def save_svg(fig: Figure, path: str | Path) -> Path:
+def _jsonable(value: object) -> object:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def save_svg(fig: Figure, path: str | Path, data: dict | None = None) -> Path:
     """Save ``fig`` as a deterministic SVG at ``path`` and return the path.
 
     No date, no creator URL, no DOCTYPE (it names an external DTD); instead a
     comment records the matplotlib version, since another version may lay
-    the same figure out differently.
+    the same figure out differently, and another one the ``data`` the figure
+    was drawn from (as JSON), if given.
     """
     import matplotlib as mpl
 
@@ -306,15 +352,36 @@ def save_svg(fig: Figure, path: str | Path) -> Path:
             metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
         )
     note = f"<!-- made by seqnotes.viz (`make figures`), matplotlib {mpl.__version__} -->\n"
-    svg = _DOCTYPE.sub(note, buffer.getvalue(), count=1)
+    if data is not None:
+        text = json.dumps(_jsonable(data), ensure_ascii=False, separators=(",", ":"))
+        text = text.replace("--", "-\\u002d")  # "--" may not appear inside an XML comment
+        note += f"<!-- seqnotes-data {text} -->\n"
+    svg = _DOCTYPE.sub(lambda _: note, buffer.getvalue(), count=1)
     svg = _BARE_FONT.sub("font-family: 'DejaVu Sans', sans-serif", svg)
     path = Path(path)
     path.write_bytes(svg.encode("utf-8"))
     return path
 
 
-def write_figures(out_dir: str | Path, names: Sequence[str] | None = None) -> list[Path]:
-    """Build the figures of :data:`FIGURES` (all, or ``names``) and save them in ``out_dir``."""
+def stored_data(svg: str) -> dict | None:
+    """The data a figure was drawn from, as :func:`save_svg` stored it (lists, not arrays)."""
+    m = _DATA.search(svg)
+    return json.loads(m.group(1)) if m else None
+
+
+def write_figures(
+    out_dir: str | Path, names: Sequence[str] | None = None, data: dict | None = None
+) -> list[Path]:
+    """Compute and draw the figures of :data:`FIGURES` (all, or ``names``) into ``out_dir``.
+
+    ``data`` maps a name to data to draw instead of computing it (e.g. the
+    data stored in a checked-in SVG).
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [save_svg(FIGURES[name](), out_dir / name) for name in (names or FIGURES)]
+    paths = []
+    for name in names or FIGURES:
+        spec = FIGURES[name]
+        values = (data or {}).get(name) or spec.data()
+        paths.append(save_svg(spec.figure(values), out_dir / name, values))
+    return paths
