@@ -12,13 +12,17 @@ PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup serve test browser-test build bench figures lock clean
+.PHONY: help setup serve test test-kernels browser-test portability build bench figures lock clean
 
 help:
 	@echo "make serve         build the site and serve it at http://127.0.0.1:8000 (live reload)"
 	@echo "make test          run every test: unit tests, all snippets (ko + en), docstrings,"
 	@echo "                   translation parity, lint, workflows, and mkdocs build --strict"
 	@echo "make browser-test  drive headless Chromium against the built site (needs chromium)"
+	@echo "make test-kernels  the snippets, demo and figure tests again on PyTorch's plain C++"
+	@echo "                   kernels (CI runs it after make test)"
+	@echo "make portability   check the notes' trained results on every CPU kernel path this"
+	@echo "                   machine offers, 1 and 2 threads, seeds 0-4 (~12 min; not part of test)"
 	@echo "make bench         compare seqnotes models with torch.nn on CPU (not part of test)"
 	@echo "make figures       redraw the figures in docs/assets/figures (checked in, tested)"
 
@@ -52,6 +56,12 @@ browser-test: setup
 build: setup
 	$(BIN)/mkdocs build --strict
 
+test-kernels: setup
+	$(BIN)/python scripts/portability.py --quick
+
+portability: setup
+	$(BIN)/python scripts/portability.py
+
 bench: setup
 	$(BIN)/python benchmarks/bench.py
 
@@ -70,4 +80,4 @@ lock: setup
 	rm -f requirements.lock.tmp
 
 clean:
-	rm -rf site .pytest_cache
+	rm -rf site .pytest_cache .cache
