@@ -83,6 +83,24 @@ def test_formulas_are_prerendered(site):
         assert "$$" not in re.sub(r"<(script|code|pre)[\s\S]*?</\1>", "", text), page
 
 
+def test_chapter_pages_say_what_ran_their_snippets(site):
+    from importlib import metadata
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    versions = f"PyTorch {metadata.version('torch')}, NumPy {metadata.version('numpy')}"
+    for edition, phrase in (("", "테스트에서 실행"), ("en/", "run by the test suite")):
+        for chapter in ("sequences", "transformer", "beyond-text"):
+            text = (site / edition / chapter / "index.html").read_text(encoding="utf-8")
+            m = re.search(r'<p class="seqnotes-provenance">(.*?)</p>', text, re.S)
+            assert m, f"{edition}{chapter}: no line saying what ran the snippets"
+            assert phrase in m.group(1) and versions in m.group(1), m.group(1)
+            assert not commit or f"/commit/{commit}" in m.group(1), m.group(1)
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "seqnotes-provenance" not in home  # no snippets, no claim
+
+
 def test_required_tex_renders(site):
     from importlib import import_module
 
