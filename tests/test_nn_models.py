@@ -250,3 +250,38 @@ def test_generate_and_greedy_decode_shapes():
     tr = Seq2SeqTransformer(10, 10, 16, 2, 1, 1, 32)
     tokens = tr.greedy_decode(ids(3, 5), 1, 2, max_len=6)
     assert tokens.shape[0] == 3 and tokens.shape[1] <= 6
+
+
+def test_tied_embeddings_share_one_matrix_and_count_it_once():
+    tied = Seq2SeqTransformer(12, 12, 16, 2, 1, 1, 32, tie_embeddings=True)
+    untied = Seq2SeqTransformer(12, 12, 16, 2, 1, 1, 32)
+    assert tied.src_embed.weight is tied.tgt_embed.weight is tied.out.weight
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(untied) - count(tied) == 2 * 12 * 16
+    src, tgt = torch.randint(3, 12, (2, 5)), torch.randint(3, 12, (2, 4))
+    tied(src, tgt).sum().backward()  # the one matrix gets the gradient of all three uses
+    assert tied.src_embed.weight.grad is not None
+    with pytest.raises(ValueError, match="src_vocab=10 and tgt_vocab=12"):
+        Seq2SeqTransformer(10, 12, tie_embeddings=True)
+
+
+def test_paper_sizes_on_the_meta_device():
+    # "Attention Is All You Need", base model: shared 37k vocabulary, tied embeddings.
+    base = Seq2SeqTransformer(37000, 37000, 512, 8, 6, 6, 2048, tie_embeddings=True, device="meta")
+    assert sum(p.numel() for p in base.parameters()) == 63_119_496
+    vit_b16 = ViT(224, 16, 3, 1000, 768, 12, 12, 3072, device="meta")  # ViT-B/16: "86M"
+    assert sum(p.numel() for p in vit_b16.parameters()) == 86_567_656
+
+
+def test_decoder_only_generate_keeps_to_the_token_range():
+    torch.manual_seed(0)
+    lm = DecoderOnlyTransformer(
+        20, d_model=16, nhead=2, num_layers=1, dim_feedforward=32, max_len=12
+    )
+    prefix = torch.tensor([[1, 2, 3]])
+    free = lm.generate(prefix, 8, greedy=True)
+    kept = lm.generate(prefix, 8, greedy=True, token_range=(10, 20))
+    assert torch.equal(kept[:, :3], prefix) and bool((kept[:, 3:] >= 10).all())
+    assert not bool((free[:, 3:] >= 10).all())  # without the range this model strays
+    with pytest.raises(ValueError, match="0 <= lo < hi <= 20"):
+        lm.generate(prefix, 1, token_range=(15, 25))

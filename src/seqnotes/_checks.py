@@ -122,3 +122,21 @@ def check_divisible(where: str, what: str, value: int, by_what: str, by: int) ->
     """
     if by <= 0 or value % by:
         raise ValueError(f"{where}: expected {what} ({value}) divisible by {by_what} ({by})")
+
+
+def check_token_range(where: str, token_range: Sequence[int] | None, vocab_size: int) -> None:
+    """``token_range = (lo, hi)`` must be a non-empty slice of the vocabulary ``[0, V)``.
+
+    >>> check_token_range("generate", (12, 30), 17)
+    Traceback (most recent call last):
+    ...
+    ValueError: generate: expected token_range (lo, hi) with 0 <= lo < hi <= 17, got (12, 30)
+    """
+    if token_range is None:
+        return
+    lo, hi = token_range
+    if not 0 <= lo < hi <= vocab_size:
+        raise ValueError(
+            f"{where}: expected token_range (lo, hi) with 0 <= lo < hi <= {vocab_size}, "
+            f"got ({lo}, {hi})"
+        )

@@ -201,8 +201,12 @@ class CharLM(nn.Module):
 class AdditiveAttention(nn.Module):
     r"""Additive (Bahdanau) attention of one query over a set of keys.
 
-    $$e_j = v^\top \tanh(W_q s + W_k h_j), \qquad
+    $$e_j = v^\top \tanh(W_q s + W_k h_j + b_k), \qquad
     \alpha = \operatorname{softmax}(e), \qquad c = \sum_j \alpha_j h_j$$
+
+    The bias $b_k$ (held by ``W_k``) is not in Bahdanau et al. (2015), whose
+    score is $v^\top \tanh(W_q s + W_k h_j)$; it lets a key's score move
+    without help from the query.
 
     Parameters
     ----------

@@ -18,7 +18,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from seqnotes._checks import check_divisible, check_shape
+from seqnotes._checks import check_divisible, check_shape, check_token_range
 from seqnotes.nn._checks import check_ids, check_input
 from seqnotes.nn.attention import causal_mask
 from seqnotes.nn.transformer import (
@@ -51,6 +51,12 @@ class Seq2SeqTransformer(nn.Module):
         As in ``torch.nn.Transformer`` (post-LN layers).
     max_len : int
         Longest sequence the positional table covers.
+    tie_embeddings : bool
+        Share one matrix among the source embedding, the target embedding and
+        the output layer, as the paper does for its shared source–target
+        vocabulary (Press & Wolf, 2017): the output layer scores a token by the
+        dot product of the decoder state with that token's embedding. Needs
+        ``src_vocab == tgt_vocab``; saves two $V \times E$ matrices.
     device : torch device, optional
 
     Shapes
@@ -81,9 +87,15 @@ class Seq2SeqTransformer(nn.Module):
         dim_feedforward: int = 64,
         dropout: float = 0.0,
         max_len: int = 128,
+        tie_embeddings: bool = False,
         device: Device = None,
     ) -> None:
         super().__init__()
+        if tie_embeddings and src_vocab != tgt_vocab:
+            raise ValueError(
+                "Seq2SeqTransformer: tie_embeddings needs one shared vocabulary, "
+                f"got src_vocab={src_vocab} and tgt_vocab={tgt_vocab}"
+            )
         self.src_vocab, self.tgt_vocab, self.d_model = src_vocab, tgt_vocab, d_model
         kw = {"dropout": dropout, "batch_first": True, "device": device}
         self.src_embed = nn.Embedding(src_vocab, d_model, device=device)
@@ -98,6 +110,9 @@ class Seq2SeqTransformer(nn.Module):
         self.encoder = TransformerEncoder(enc_layer, num_encoder_layers)
         self.decoder = TransformerDecoder(dec_layer, num_decoder_layers)
         self.out = nn.Linear(d_model, tgt_vocab, device=device)
+        if tie_embeddings:  # one Parameter object in three places: one matrix, one gradient
+            self.tgt_embed.weight = self.src_embed.weight
+            self.out.weight = self.src_embed.weight
 
     def encode(self, src: Tensor) -> tuple[Tensor, Tensor]:
         """Memory ``(N, S, E)`` and the source padding mask ``(N, S)`` (True = ``<pad>``)."""
@@ -318,19 +333,26 @@ class DecoderOnlyTransformer(nn.Module):
         temperature: float = 1.0,
         greedy: bool = False,
         generator: torch.Generator | None = None,
+        token_range: tuple[int, int] | None = None,
     ) -> Tensor:
         r"""Append ``n_new`` tokens to ``prefix`` (N, L) one at a time; return (N, L + n_new).
 
         Each new token is drawn from $\operatorname{softmax}(z / \tau)$ (or the
-        argmax if ``greedy``) and fed back in.
+        argmax if ``greedy``) and fed back in. With ``token_range=(lo, hi)`` only
+        ids in ``[lo, hi)`` can be drawn (e.g. image tokens after a text prompt):
+        the other logits are set to $-\infty$ first.
         """
+        where = "DecoderOnlyTransformer.generate"
         if not greedy and temperature <= 0:
-            raise ValueError(
-                f"DecoderOnlyTransformer.generate: expected temperature > 0, got {temperature}"
-            )
+            raise ValueError(f"{where}: expected temperature > 0, got {temperature}")
+        check_token_range(where, token_range, self.vocab_size)
         ids = prefix
         for _ in range(n_new):
             z = self(ids)[:, -1]  # (N, V): logits of the next token
+            if token_range is not None:
+                allowed = torch.zeros_like(z, dtype=torch.bool)
+                allowed[:, token_range[0] : token_range[1]] = True
+                z = z.masked_fill(~allowed, float("-inf"))
             if greedy:
                 nxt = z.argmax(-1, keepdim=True)
             else:

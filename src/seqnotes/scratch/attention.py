@@ -235,7 +235,9 @@ class AdditiveAttention(Layer):
     attn_dim : int
         $A$, size of the hidden layer inside the score.
     bias : bool
-        Whether $W_s$ and $W_h$ have biases (Bahdanau's paper: one bias; d2l: none).
+        Whether $W_s$ and $W_h$ have biases. The score of Bahdanau et al. (2015),
+        $v^\top \tanh(W_s s + W_h h_j)$, has none; :class:`seqnotes.nn.AdditiveAttention`
+        keeps one, in $W_h$.
     rng : numpy.random.Generator or int seed (default 0)
 
     Attributes

@@ -221,7 +221,8 @@ class Decoder:
     cell : "rnn", "lstm" or "gru"
     attention_bias : bool
         Give the score one bias, $v^\top \tanh(W_s h_{t-1} + W_h m_j + b)$, held
-        by ``W_h`` (as in Bahdanau et al. and :class:`seqnotes.nn.RNNDecoder`).
+        by ``W_h``, as :class:`seqnotes.nn.RNNDecoder` does (the score of Bahdanau
+        et al. has no bias).
     output_context : bool
         With attention, read the logits from $[h_t; c_t]$, $W_{hy} [h_t; c_t] + b_y$,
         as :class:`seqnotes.nn.RNNDecoder` does (default: from $h_t$ alone).

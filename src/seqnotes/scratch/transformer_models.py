@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from seqnotes._checks import check_float, check_shape, check_tokens
+from seqnotes._checks import check_float, check_shape, check_token_range, check_tokens
 from seqnotes.scratch.functional import causal_mask, softmax
 from seqnotes.scratch.layers import RNG, Embedding, Layer, Linear, as_rng
 from seqnotes.scratch.rnn_models import _load_torch
@@ -49,8 +49,10 @@ class Transformer(Layer):
 
     The decoder's self-attention is causal: the logits at step $t$ depend on
     $y_{\le t}$ only, so training on a whole target sequence at once ("teacher
-    forcing") matches generating it one token at a time. Like
-    ``torch.nn.Transformer``, both stacks end with a LayerNorm.
+    forcing") matches generating it one token at a time. As in the paper, a
+    post-LN model (the default) has no LayerNorm after its stacks; a pre-LN
+    one (``norm_first=True``) ends each stack with one, since its residual
+    stream is never normalised otherwise.
 
     Parameters
     ----------
@@ -62,9 +64,11 @@ class Transformer(Layer):
     pad_id : int, optional
         If given, positions holding ``pad_id`` are masked as keys.
     rng : numpy.random.Generator or int seed
-    final_norm : bool
-        End both stacks with a LayerNorm (as ``torch.nn.Transformer``);
-        :class:`seqnotes.nn.Seq2SeqTransformer` has none.
+    final_norm : bool, optional
+        End both stacks with a LayerNorm. Default: only when ``norm_first``
+        (the paper's post-LN model and :class:`seqnotes.nn.Seq2SeqTransformer`
+        have none; ``torch.nn.Transformer`` always adds one, so pass ``True`` to
+        match it).
     mask_tgt_padding : bool
         With ``pad_id``, also mask the target's pads as keys of the decoder's
         self-attention (the nn twin masks the source only; with pads only at the
@@ -94,10 +98,11 @@ class Transformer(Layer):
         norm_first: bool = False,
         pad_id: int | None = None,
         rng: RNG = None,
-        final_norm: bool = True,
+        final_norm: bool | None = None,
         mask_tgt_padding: bool = True,
     ) -> None:
         rng = as_rng(rng)
+        final_norm = norm_first if final_norm is None else final_norm
         self.d_model, self.pad_id = d_model, pad_id
         self.mask_tgt_padding = mask_tgt_padding
         self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
@@ -497,6 +502,7 @@ class DecoderOnlyLM(Layer):
         check_shape(where, "prefix_ids", prefix_ids, ("N", "T0"))
         if not greedy and temperature <= 0:
             raise ValueError(f"{where}: expected temperature > 0, got {temperature}")
+        check_token_range(where, token_range, self.vocab_size)
         rng = as_rng(rng)
         blocked = np.zeros(self.vocab_size, dtype=bool)
         if token_range is not None:
