@@ -12,7 +12,7 @@ PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup serve test test-kernels browser-test portability build bench figures lock clean
+.PHONY: help setup serve test test-kernels browser-test portability dist build bench figures lock clean
 
 help:
 	@echo "make serve         build the site and serve it at http://127.0.0.1:8000 (live reload)"
@@ -23,6 +23,8 @@ help:
 	@echo "                   kernels (CI runs it after make test)"
 	@echo "make portability   check the notes' trained results on every CPU kernel path this"
 	@echo "                   machine offers, 1 and 2 threads, seeds 0-4 (~12 min; not part of test)"
+	@echo "make dist          build the sdist and wheel, twine check, install the wheel in fresh"
+	@echo "                   venvs (NumPy only; with [torch], running every snippet)"
 	@echo "make bench         compare seqnotes models with torch.nn on CPU (not part of test)"
 	@echo "make figures       redraw the figures in docs/assets/figures (checked in, tested)"
 
@@ -46,9 +48,11 @@ setup: $(PY_STAMP) $(NODE_STAMP)
 serve: setup
 	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
 
+# Tests run on every core; a page's snippets (one session), a module's doctests and
+# a test class stay on one worker (--dist loadscope).
 test: setup
-	$(BIN)/ruff check src tests hooks conftest.py
-	$(BIN)/python -m pytest
+	$(BIN)/ruff check src tests hooks scripts conftest.py
+	$(BIN)/python -m pytest -n auto --dist loadscope
 
 browser-test: setup
 	$(BIN)/python -m pytest -m browser -rs tests/browser
@@ -61,6 +65,9 @@ test-kernels: setup
 
 portability: setup
 	$(BIN)/python scripts/portability.py
+
+dist: setup
+	bash scripts/check_dist.sh $(BIN)/python
 
 bench: setup
 	$(BIN)/python benchmarks/bench.py
@@ -80,4 +87,4 @@ lock: setup
 	rm -f requirements.lock.tmp
 
 clean:
-	rm -rf site .pytest_cache .cache
+	rm -rf site dist .pytest_cache .cache

@@ -101,6 +101,29 @@ def test_chapter_pages_say_what_ran_their_snippets(site):
     assert "seqnotes-provenance" not in home  # no snippets, no claim
 
 
+def test_every_chapter_links_its_notebook_script_and_colab(site, tmp_path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from collect_notebooks import collect
+
+    chapters = sorted(p.parent.name for p in (ROOT / "docs").glob("*/index.ko.md"))
+    branch = tmp_path / "notebooks"
+    collected = {p.relative_to(branch).as_posix() for p in collect(site, branch)}
+    for edition, lang in (("", "ko"), ("en/", "en")):
+        for chapter in chapters:
+            folder = site / edition / chapter
+            page = (folder / "index.html").read_text(encoding="utf-8")
+            bar = re.search(r'<nav class="seqnotes-run"[^>]*>(.*?)</nav>', page, re.S)
+            assert bar, f"{edition}{chapter}: no notebook/script/Colab links"
+            hrefs = re.findall(r'href="([^"]+)"', bar.group(1))
+            assert hrefs[:2] == [f"{chapter}.ipynb", f"{chapter}.py"], hrefs
+            for name in hrefs[:2]:
+                assert (folder / name).is_file(), f"{edition}{chapter}/{name} is not in the site"
+            repo = os.environ.get("REPO_NAME", "seqnotes/seqnotes")
+            colab = f"https://colab.research.google.com/github/{repo}/blob/notebooks/{lang}/{chapter}.ipynb"
+            assert hrefs[2] == colab, hrefs
+            assert f"{lang}/{chapter}.ipynb" in collected  # what the Colab link opens
+
+
 def test_required_tex_renders(site):
     from importlib import import_module
 
