@@ -72,3 +72,22 @@ def test_tests_run_on_two_architectures_with_a_browser_that_runs_in_actions():
     assert not any("chromium" in c for c in commands if "apt" in c)
     browser = next(s for s in job["steps"] if "browser-test" in s.get("run", ""))
     assert browser["env"]["CHROMIUM"] == "/usr/bin/google-chrome"
+
+
+def test_release_publishes_from_a_tag_with_trusted_publishing_after_the_tests():
+    release = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
+    assert release[True]["push"]["tags"] == ["v*"]  # PyYAML reads the key `on` as True
+    jobs = release["jobs"]
+    assert jobs["build"]["needs"] == "tests" and jobs["publish"]["needs"] == "build"
+    assert jobs["publish"]["permissions"] == {"id-token": "write"}
+    publish = jobs["publish"]["steps"][-1]
+    assert publish["uses"].startswith("pypa/gh-action-pypi-publish@")
+    assert "with" not in publish or "password" not in publish["with"]  # no token: OIDC
+
+
+def test_version_lives_in_one_place():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["dynamic"] == ["version"] and "version" not in project["project"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "seqnotes.__version__"}

@@ -10,6 +10,7 @@ gradients against ``torch.nn`` to 1e-10 in float64.
 True
 """
 
+import seqnotes._torch  # noqa: F401  (first: where PyTorch is missing, say how to install it)
 from seqnotes.nn.attention import (
     MultiheadAttention,
     causal_mask,
