@@ -182,9 +182,9 @@ def plot_positional_encoding(
     """Heatmap of :func:`seqnotes.scratch.positional_encoding`, one panel per layout.
 
     ``layout`` is one layout or several (drawn side by side). Rows are the
-    positions ``pos``, columns the dimensions ``k`` (not ``i``: in the notes
-    ``i`` counts the sine–cosine pairs); colours run from −1 (blue) through 0
-    (white) to +1 (red).
+    positions ``pos``, columns the columns of the encoding (numbered on the
+    axis, unnamed: the notes' $k$ counts sine–cosine pairs); colours run from
+    −1 (blue) through 0 (white) to +1 (red).
     """
     from seqnotes.scratch import positional_encoding
 
@@ -199,11 +199,10 @@ def plot_positional_encoding(
                 pe, cmap="RdBu_r", vmin=-1.0, vmax=1.0, aspect="auto", interpolation="nearest"
             )
             ax.set_title(f'layout="{name}"', fontsize=9, family="monospace")
-            ax.set_xlabel(r"$k$")
             ax.set_xticks([*range(0, d_model - 1, max(1, d_model // 4)), d_model - 1])
         axes[0].set_ylabel(r"$pos$")
         bar = fig.colorbar(im, ax=list(axes), shrink=0.8, ticks=[-1, 0, 1])
-        bar.set_label(r"$PE_{pos,\,k}$")
+        bar.set_label(r"$\mathrm{PE}$")
     return _freeze(fig)
 
 
