@@ -177,7 +177,7 @@ def adding_problem(n: int, T: int, seed: Seed = 0) -> tuple[np.ndarray, np.ndarr
 
     Each sequence has two channels: values $v_t \sim U(0, 1)$ and a marker
     $m_t \in \{0, 1\}$ with exactly two ones, the first in the first half
-    ($t < T/2$) and the second in the second half. The target is
+    (array index below ``T // 2``, counting from 0) and the second in the rest. The target is
 
     $$y = \sum_t m_t v_t,$$
 
@@ -227,8 +227,9 @@ def adding_problem(n: int, T: int, seed: Seed = 0) -> tuple[np.ndarray, np.ndarr
 def binary_counting(n: int, T: int, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
     r"""Random binary sequences and how many ones each holds.
 
-    The classic exercise for a linear RNN $S_k = S_{k-1} w_{rec} + X_k w_x$:
-    with $w_{rec} = w_x = 1$ the final state $S_T = \sum_k X_k$ is the count.
+    The classic exercise for a linear RNN $h_t = w_\text{rec}\, h_{t-1} + w_x\, x_t$,
+    $h_0 = 0$: with $w_\text{rec} = w_x = 1$ the final state $h_T = \sum_t x_t$ is
+    the count.
 
     Returns
     -------
@@ -259,7 +260,7 @@ def copy_task(
     n : int
         Number of pairs N.
     length : int
-        Source length L.
+        Source length S.
     n_symbols : int
         Number of distinct symbols.
     seed : int or numpy.random.Generator
@@ -268,8 +269,8 @@ def copy_task(
 
     Returns
     -------
-    src : ndarray, shape (N, L), int64
-    tgt : ndarray, shape (N, L + 2), int64, ``[<bos>, y_1, ..., y_L, <eos>]``
+    src : ndarray, shape (N, S), int64
+    tgt : ndarray, shape (N, S + 2), int64: ``<bos>``, the S target symbols, ``<eos>``
 
     Examples
     --------

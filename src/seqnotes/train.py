@@ -2,9 +2,13 @@ r"""One small training loop shared by every demo.
 
 Each step is the four lines of every gradient-descent chapter:
 
-$$\mathcal{L} = \text{loss}(\theta),\qquad g = \nabla_\theta \mathcal{L},\qquad
-g \leftarrow g \cdot \min\!\left(1, \frac{\theta_{\text{clip}}}{\lVert g \rVert_2}\right),
-\qquad \theta \leftarrow \text{optimizer}(\theta, g).$$
+$$\mathcal{L} = \text{loss}(w),\qquad \nabla \mathcal{L} = \partial \mathcal{L}/\partial w,\qquad
+\nabla \mathcal{L} \leftarrow \nabla \mathcal{L} \cdot
+\min\!\left(1, \frac{\theta}{\lVert \nabla \mathcal{L} \rVert_2 + 10^{-6}}\right),
+\qquad w \leftarrow \text{optimizer}(w, \nabla \mathcal{L}),$$
+
+with $w$ all the parameters and $\theta$ the clipping threshold ``clip`` (the
+clipping step only when ``clip`` is given).
 
 A demo supplies the model, a function that draws a mini-batch from a seeded
 ``torch.Generator``, and a loss function; :func:`fit` does the rest and
@@ -89,9 +93,10 @@ def fit(
     optimizer : torch.optim.Optimizer, optional
         Use this one instead of ``Adam(model.parameters(), lr)``.
     clip : float, optional
-        Clip the global L2 norm of the gradient to ``clip``
-        (``torch.nn.utils.clip_grad_norm_``): if $\lVert g\rVert > \theta$,
-        $g \leftarrow g\,\theta / \lVert g\rVert$.
+        Clip the global L2 norm of the gradient to $\theta$ = ``clip``
+        (``torch.nn.utils.clip_grad_norm_``):
+        $\nabla \mathcal{L} \leftarrow \nabla \mathcal{L} \cdot
+        \min\big(1, \theta / (\lVert \nabla \mathcal{L} \rVert + 10^{-6})\big)$.
     seed : int
         Seeds ``torch.manual_seed`` (dropout, sampling) and the batch generator.
     log_every : int

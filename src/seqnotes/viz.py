@@ -264,7 +264,10 @@ def seq2seq_alignment_data() -> dict:
 
 
 def self_attention_data() -> dict:
-    r"""$\mathrm{softmax}(QK^\top/\sqrt{d_k})$ for 6 random words, $d_{model} = 4$, $d_k = 3$."""
+    r"""$\mathrm{softmax}(QK^\top/\sqrt{d_k})$ for 6 random words.
+
+    $d_\text{model} = 4$, $d_k = 3$.
+    """
     from seqnotes.scratch import scaled_dot_product_attention
 
     rng = np.random.default_rng(0)

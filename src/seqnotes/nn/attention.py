@@ -6,8 +6,8 @@ init, same ``forward`` signature and outputs. Masks follow torch's convention:
 a **bool** mask is True where attention is *not allowed*; a **float** mask is
 added to the scores (use ``-inf`` to forbid).
 
-Shapes: N batch, L query length, S key length, E embedding, h heads,
-$d_k = E / h$.
+Shapes: N batch, L query length, S key length, $d_\text{model}$ embedding
+size, $n_h$ heads, $d_k = d_v = d_\text{model} / n_h$.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ __all__ = [
 def causal_mask(T: int, device: torch.device | str | None = None) -> Tensor:
     r"""Bool mask ``(T, T)`` that forbids looking ahead: True (not allowed) where $j > i$.
 
-    $$M_{ij} = [\,j > i\,]$$
+    It is the causal mask $B$ of the notes in boolean form: True exactly where
+    $B_{ij} = -\infty$ (row $i$ is the query, column $j$ the key).
 
     >>> causal_mask(3).int().tolist()
     [[0, 1, 1], [0, 0, 1], [0, 0, 0]]
@@ -79,8 +80,10 @@ def scaled_dot_product_attention(
 ) -> tuple[Tensor, Tensor]:
     r"""Attention of queries on keys/values; returns the output and the weights.
 
-    $$A = \operatorname{softmax}\!\Big(\frac{Q K^\top}{\sqrt{d_k}} + M\Big), \qquad
-    \operatorname{out} = A V$$
+    $$A = \operatorname{softmax}\!\Big(\frac{Q K^\top}{\sqrt{d_k}} + B\Big), \qquad
+    Z = A V$$
+
+    with $B$ = ``attn_mask`` as an additive mask (0 allowed, $-\infty$ not).
 
     Parameters
     ----------
@@ -95,6 +98,7 @@ def scaled_dot_product_attention(
     Returns
     -------
     out : Tensor ``(..., L, d_v)``
+        $Z$.
     weights : Tensor ``(..., L, S)`` — each row sums to 1, except that a row
         whose keys are all masked is all zeros (so its output is 0, not NaN).
 
@@ -108,7 +112,8 @@ def scaled_dot_product_attention(
     [[0.0, 1.0], [1.0, 2.0]]
     """
     d_k = q.shape[-1]
-    # Divide by sqrt(d_k): for unit-variance q, k the dot product has variance d_k,
+    # Divide by sqrt(d_k): for independent q, k entries of mean 0 and variance 1 the
+    # dot product has variance d_k,
     # and large scores would saturate the softmax (tiny gradients).
     scores = (q @ k.transpose(-2, -1)) / math.sqrt(d_k)  # (..., L, S)
     dead = None
@@ -129,20 +134,33 @@ def scaled_dot_product_attention(
 class MultiheadAttention(nn.Module):
     r"""Multi-head attention, a twin of :class:`torch.nn.MultiheadAttention`.
 
-    $$\operatorname{head}_j = \operatorname{Attention}(Q W_j^{Q\top} + b^Q_j,\;
-    K W_j^{K\top} + b^K_j,\; V W_j^{V\top} + b^V_j), \quad
-    \operatorname{out} = [\operatorname{head}_1; \dots; \operatorname{head}_h]\, W^{O\top} + b^O$$
+    With the rows of ``query`` stacked in $X$ and those of ``key`` and
+    ``value`` in $X_K$ and $X_V$ (all $X$ in self-attention), head
+    $i = 1, \dots, n_h$ computes
 
-    ``in_proj_weight`` ``(3E, E)`` stacks $[W^Q; W^K; W^V]$ (head $j$ owns rows
-    $j d_k \dots (j+1) d_k$ of each), ``in_proj_bias`` ``(3E,)`` likewise, and
-    ``out_proj`` is an ``nn.Linear(E, E)`` holding $W^O, b^O$.
+    $$Q_i = X W_i^{Q\top} + b^Q_i, \quad K_i = X_K W_i^{K\top} + b^K_i, \quad
+    V_i = X_V W_i^{V\top} + b^V_i, \quad
+    \operatorname{head}_i = \operatorname{softmax}\!\Big(\frac{Q_i K_i^\top}{\sqrt{d_k}}
+    + B\Big) V_i$$
+
+    and the output is $[\operatorname{head}_1, \dots, \operatorname{head}_{n_h}]\, W^{O\top} + b^O$
+    (heads side by side). For one position this is the column form of the
+    notes, $q = W_i^Q x + b_i^Q$, and so on.
+
+    ``in_proj_weight`` ``(3 d_model, d_model)`` stacks $[W^Q; W^K; W^V]$ (head $i$
+    owns the $i$-th block of $d_k$ rows of each, so
+    $W_i^Q \in \mathbb{R}^{d_k \times d_\text{model}}$), ``in_proj_bias``
+    ``(3 d_model,)`` likewise, and ``out_proj`` is an
+    ``nn.Linear(d_model, d_model)`` holding
+    $W^O \in \mathbb{R}^{d_\text{model} \times n_h d_v}$ and $b^O$.
 
     Parameters
     ----------
     embed_dim : int
-        E (query, key and value all have E features; no ``kdim``/``vdim``).
+        $d_\text{model}$ (query, key and value all have $d_\text{model}$
+        features; no ``kdim``/``vdim``).
     num_heads : int
-        h; E must be divisible by h.
+        $n_h$; $d_\text{model}$ must be divisible by $n_h$.
     dropout : float
         Dropout on the attention weights (training mode only).
     bias, batch_first, device, dtype
@@ -152,11 +170,12 @@ class MultiheadAttention(nn.Module):
     ------
     ``forward(query, key, value, key_padding_mask=None, need_weights=True,
     attn_mask=None, average_attn_weights=True, is_causal=False)``:
-    query ``(L, N, E)``, key/value ``(S, N, E)`` (``(N, L, E)``/``(N, S, E)`` if
-    batch_first; ``(L, E)``/``(S, E)`` unbatched); key_padding_mask ``(N, S)``
-    (True = padding); attn_mask ``(L, S)`` or ``(N*h, L, S)``. Returns
-    ``(out, weights)``: out shaped like query; weights ``(N, L, S)`` averaged
-    over heads, ``(N, h, L, S)`` if ``average_attn_weights=False``, or None if
+    query ``(L, N, d_model)``, key/value ``(S, N, d_model)`` (``(N, L, d_model)``/
+    ``(N, S, d_model)`` if batch_first; ``(L, d_model)``/``(S, d_model)``
+    unbatched); key_padding_mask ``(N, S)`` (True = padding); attn_mask
+    ``(L, S)`` or ``(N*n_h, L, S)``. Returns ``(out, weights)``: out shaped like
+    query; weights ``(N, L, S)`` averaged over heads, ``(N, n_h, L, S)`` if
+    ``average_attn_weights=False``, or None if
     ``need_weights=False``. ``is_causal=True`` without an ``attn_mask`` applies
     :func:`causal_mask` (torch raises instead). A query whose keys are all masked
     gets zero weights and output ``out_proj.bias`` (torch: the same when
@@ -223,7 +242,7 @@ class MultiheadAttention(nn.Module):
         E, h, d_k = self.embed_dim, self.num_heads, self.head_dim
         self_attention = query is key and key is value  # one fused projection below
 
-        # --- checks, then everything in (N, L, E) layout -----------------------
+        # --- checks, then everything in (N, L, d_model) layout -----------------
         batched = getattr(query, "ndim", None) != 2
         if batched:
             q_spec, kv_spec = (
@@ -248,7 +267,7 @@ class MultiheadAttention(nn.Module):
 
         query, key, value = to_nle(query), to_nle(key), to_nle(value)
 
-        # --- masks -> one additive float mask broadcastable to (N, h, L, S) -----
+        # --- masks -> one additive float mask broadcastable to (N, n_h, L, S) ---
         mask = None
         if attn_mask is None and is_causal:
             if L != S:
@@ -261,7 +280,7 @@ class MultiheadAttention(nn.Module):
                 mask = _additive(attn_mask, query.dtype).view(N, h, L, S)
             else:
                 check_shape(where, "attn_mask", attn_mask, ("L", "S"), dims)
-                mask = _additive(attn_mask, query.dtype)  # broadcasts over N and h
+                mask = _additive(attn_mask, query.dtype)  # broadcasts over N and the heads
         if key_padding_mask is not None:
             _check_mask(where, "key_padding_mask", key_padding_mask)
             check_shape(
@@ -272,7 +291,7 @@ class MultiheadAttention(nn.Module):
 
         # --- projections: Q = query W_Q^T + b_Q, ... ---------------------------
         b = self.in_proj_bias
-        if self_attention:  # one (3E, E) matmul instead of three (E, E) ones
+        if self_attention:  # one (3 d_model, d_model) matmul instead of three square ones
             qkv = query @ self.in_proj_weight.T
             if b is not None:
                 qkv = qkv + b
@@ -284,13 +303,13 @@ class MultiheadAttention(nn.Module):
             if b is not None:
                 q, k, v = q + b_Q, k + b_K, v + b_V
 
-        # --- split E into h heads of d_k: (N, L, E) -> (N, h, L, d_k) -----------
+        # --- split d_model into n_h heads of d_k: (N, L, d_model) -> (N, n_h, L, d_k)
         q = q.view(N, L, h, d_k).transpose(1, 2)
         k = k.view(N, S, h, d_k).transpose(1, 2)
         v = v.view(N, S, h, d_k).transpose(1, 2)
         out, weights = scaled_dot_product_attention(q, k, v, mask, self.dropout, self.training)
 
-        # --- concatenate heads and mix them: (N, h, L, d_k) -> (N, L, E) --------
+        # --- concatenate heads and mix them: (N, n_h, L, d_k) -> (N, L, d_model) --
         out = self.out_proj(out.transpose(1, 2).reshape(N, L, E))
 
         if not batched:

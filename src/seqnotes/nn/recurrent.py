@@ -7,10 +7,10 @@ the same parameter names and shapes (``weight_ih_l0``, ``weight_hh_l0``,
 works both ways. What differs is that the recurrence is a visible Python loop
 over time, with one line per equation of the notes.
 
-Shapes: T time steps, N batch, D input features, H hidden units, L layers.
+Shapes: T time steps, N batch, D input features, H hidden units, n_layers layers.
 With ``batch_first=False`` (the default, as in torch) ``input`` is ``(T, N, D)``;
 with ``batch_first=True`` it is ``(N, T, D)``. The states ``h_0``/``c_0`` are
-always ``(L, N, H)``. A 2-D ``input`` ``(T, D)`` is an unbatched sequence.
+always ``(n_layers, N, H)``. A 2-D ``input`` ``(T, D)`` is an unbatched sequence.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ __all__ = ["RNN", "LSTM", "GRU", "check_input"]
 
 
 class _RNNBase(nn.Module):
-    """Plumbing shared by RNN, LSTM and GRU: parameters, checks, the layer stack.
+    r"""Plumbing shared by RNN, LSTM and GRU: parameters, checks, the layer stack.
 
-    A subclass sets ``n_gates`` (how many ``H``-blocks are stacked in ``W_ih``)
+    A subclass sets ``n_gates`` ($n_g$, how many ``H``-blocks are stacked in $W_{xh}$)
     and ``n_states`` (1 for ``h``, 2 for ``(h, c)``), and writes ``_layer``: one
     layer run over all time steps. That method is where the equations live.
 
     Two speed tricks keep the Python loop within a small factor of torch's fused
-    kernels: the input projection $x_t W_{ih}^\top$ of all T steps is one matmul
+    kernels: the input projection $W_{xh} x_t$ (``x @ W_ih.T``) of all T steps is one matmul
     before the loop, and the loop walks ``xW.unbind(0)`` rather than indexing
     ``xW[t]`` (each ``xW[t]`` would make autograd build a full ``(T, N, GH)``
     zero gradient per step in the backward pass).
@@ -160,15 +160,20 @@ class _RNNBase(nn.Module):
 class RNN(_RNNBase):
     r"""Elman RNN, a twin of :class:`torch.nn.RNN`.
 
-    $$h_t = \phi(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}),
+    $$h_t = \phi(W_{xh} x_t + b_{xh} + W_{hh} h_{t-1} + b_{hh}),
     \qquad \phi = \tanh \text{ or ReLU}$$
+
+    $W_{xh}$, $W_{hh}$, $b_{xh}$, $b_{hh}$ are ``weight_ih_l0``, ``weight_hh_l0``,
+    ``bias_ih_l0``, ``bias_hh_l0``; with one example per row the code computes
+    ``x @ W_ih.T``.
 
     Parameters
     ----------
     input_size, hidden_size : int
         D and H.
     num_layers : int
-        L stacked layers; layer $l>0$ reads the outputs $h_t$ of layer $l-1$.
+        $n_\text{layers}$ stacked layers; layer $l > 1$ reads the outputs
+        $h_t^{(l-1)}$ of layer $l - 1$ (in the names, ``_l0`` is layer 1).
     nonlinearity : {"tanh", "relu"}
         $\phi$.
     bias, batch_first, dropout, device, dtype
@@ -177,8 +182,8 @@ class RNN(_RNNBase):
     Shapes
     ------
     ``forward(input, hx=None) -> (output, h_n)``: input ``(T, N, D)`` (``(N, T, D)``
-    if batch_first), hx ``(L, N, H)`` (zeros if None), output ``(T, N, H)``
-    (``(N, T, H)``) = the last layer's $h_t$ for every t, h_n ``(L, N, H)``.
+    if batch_first), hx ``(n_layers, N, H)`` (zeros if None), output ``(T, N, H)``
+    (``(N, T, H)``) = the last layer's $h_t$ for every t, h_n ``(n_layers, N, H)``.
 
     Examples
     --------
@@ -218,7 +223,7 @@ class RNN(_RNNBase):
         W_ih, W_hh, b_ih, b_hh = self._params(layer)
         phi = torch.tanh if self.nonlinearity == "tanh" else torch.relu
         (h,) = state
-        # x_t W_ih^T does not depend on h, so do it for all T steps in one matmul;
+        # W_xh x_t does not depend on h, so do it for all T steps in one matmul;
         # both biases are constant too and can be folded in there.
         xW = x @ W_ih.T  # (T, N, H)
         if b_ih is not None:
@@ -226,7 +231,7 @@ class RNN(_RNNBase):
         W_hh_T = W_hh.T  # transpose once, outside the loop
         hs = []
         for xW_t in xW.unbind(0):  # one (N, GH) slice per step; see _RNNBase
-            h = phi(xW_t + h @ W_hh_T)  # h_t = φ(x_t W_ih^T + b + h_{t-1} W_hh^T)
+            h = phi(xW_t + h @ W_hh_T)  # h_t = φ(W_xh x_t + b + W_hh h_{t-1})
             hs.append(h)
         return torch.stack(hs), (h,)
 
@@ -235,16 +240,18 @@ class LSTM(_RNNBase):
     r"""Long short-term memory, a twin of :class:`torch.nn.LSTM` (gate order i, f, g, o).
 
     $$\begin{aligned}
-    i_t &= \sigma(x_t W_{ii}^\top + h_{t-1} W_{hi}^\top + b_i), &
-    f_t &= \sigma(x_t W_{if}^\top + h_{t-1} W_{hf}^\top + b_f), \\
-    g_t &= \tanh(x_t W_{ig}^\top + h_{t-1} W_{hg}^\top + b_g), &
-    o_t &= \sigma(x_t W_{io}^\top + h_{t-1} W_{ho}^\top + b_o), \\
-    c_t &= f_t \odot c_{t-1} + i_t \odot g_t, &
-    h_t &= o_t \odot \tanh(c_t).
+    a_t &= W_{xh} x_t + b_{xh} + W_{hh} h_{t-1} + b_{hh} = [a^i_t; a^f_t; a^g_t; a^o_t]
+    \in \mathbb{R}^{4H}, \\
+    i_t &= \sigma(a^i_t), \quad f_t = \sigma(a^f_t), \quad
+    \tilde c_t = \tanh(a^g_t), \quad o_t = \sigma(a^o_t), \\
+    c_t &= f_t \odot c_{t-1} + i_t \odot \tilde c_t, \quad
+    h_t = o_t \odot \tanh(c_t).
     \end{aligned}$$
 
-    ``weight_ih_l{k}`` is $[W_{ii}; W_{if}; W_{ig}; W_{io}]$ of shape ``(4H, D)``;
-    each $b$ above is ``bias_ih + bias_hh`` (torch keeps both, so we do).
+    ``weight_ih_l0`` is $W_{xh}$, of shape ``(4H, D)``, and ``weight_hh_l0`` is
+    $W_{hh}$, ``(4H, H)``, each with the four blocks stacked in the order
+    i, f, g, o (g is the candidate $\tilde c_t$). The two biases are only used as
+    the sum $b_{xh} + b_{hh}$ (``bias_ih + bias_hh``; torch keeps both, so we do).
 
     Parameters
     ----------
@@ -254,8 +261,8 @@ class LSTM(_RNNBase):
     Shapes
     ------
     ``forward(input, hx=None) -> (output, (h_n, c_n))``: input ``(T, N, D)``
-    (``(N, T, D)`` if batch_first), hx = ``(h_0, c_0)`` each ``(L, N, H)``,
-    output ``(T, N, H)`` (``(N, T, H)``), h_n and c_n ``(L, N, H)``.
+    (``(N, T, D)`` if batch_first), hx = ``(h_0, c_0)`` each ``(n_layers, N, H)``,
+    output ``(T, N, H)`` (``(N, T, H)``), h_n and c_n ``(n_layers, N, H)``.
 
     Examples
     --------
@@ -301,14 +308,17 @@ class GRU(_RNNBase):
     r"""Gated recurrent unit, a twin of :class:`torch.nn.GRU` (gate order r, z, n).
 
     $$\begin{aligned}
-    r_t &= \sigma(x_t W_{ir}^\top + b_{ir} + h_{t-1} W_{hr}^\top + b_{hr}), \\
-    z_t &= \sigma(x_t W_{iz}^\top + b_{iz} + h_{t-1} W_{hz}^\top + b_{hz}), \\
-    n_t &= \tanh\big(x_t W_{in}^\top + b_{in} + r_t \odot (h_{t-1} W_{hn}^\top + b_{hn})\big), \\
+    r_t &= \sigma(W_{xr} x_t + b_{xr} + W_{hr} h_{t-1} + b_{hr}), \\
+    z_t &= \sigma(W_{xz} x_t + b_{xz} + W_{hz} h_{t-1} + b_{hz}), \\
+    n_t &= \tanh\big(W_{xn} x_t + b_{xn} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\big), \\
     h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}.
     \end{aligned}$$
 
-    Note that the reset gate multiplies $h_{t-1} W_{hn}^\top + b_{hn}$, bias
-    included: this is why $b_{hn}$ cannot be merged with $b_{in}$.
+    ``weight_ih_l0`` is $W_{xh} = [W_{xr}; W_{xz}; W_{xn}]$ ``(3H, D)``,
+    ``weight_hh_l0`` is $W_{hh} = [W_{hr}; W_{hz}; W_{hn}]$ ``(3H, H)``, and the
+    biases are stacked the same way. Note that the reset gate multiplies
+    $W_{hn} h_{t-1} + b_{hn}$, bias included: this is why $b_{hn}$ cannot be
+    merged with $b_{xn}$.
 
     Parameters
     ----------

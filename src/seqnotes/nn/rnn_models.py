@@ -5,8 +5,8 @@ The recurrent layers are this package's own :class:`~seqnotes.nn.RNN`,
 ``torch.nn``), so the equations read in the notes are exactly the ones trained
 here. ``nn.Linear`` / ``nn.Embedding`` / ``nn.Conv2d`` come from torch.
 
-Shapes: N batch, T/S lengths, D input features, H hidden, E embedding,
-V vocabulary, P positions of a feature grid, F features per position.
+Shapes: N batch, T/S/L lengths (S source, L target), D input features, H hidden,
+|V| vocabulary size, n_p cells of a feature grid, F features per cell.
 """
 
 from __future__ import annotations
@@ -60,15 +60,16 @@ class SequenceRegressor(nn.Module):
     hidden_size : int
         H.
     cell : {"rnn", "lstm", "gru"}
-        ``"rnn"`` is the vanilla tanh RNN. An LSTM starts with forget-gate bias
-        1 (Gers et al., 2000): it remembers by default until it learns to forget.
+        ``"rnn"`` is the vanilla tanh RNN. An LSTM starts with the forget block of
+        ``bias_ih_l0`` set to 1, so its forget-gate bias $b_f$ is about 1 (Gers et
+        al., 2000): it remembers by default until it learns to forget.
     output_size : int
-        O.
+        $D_\text{out}$.
     device : torch device, optional
 
     Shapes
     ------
-    ``forward(x)``: x ``(N, T, D)`` float → ``(N, O)``.
+    ``forward(x)``: x ``(N, T, D)`` float → ``(N, D_out)``.
 
     Examples
     --------
@@ -106,25 +107,28 @@ class SequenceRegressor(nn.Module):
 class CharLM(nn.Module):
     r"""Character-level language model: predict the next character at every step.
 
-    $$h_t = \mathrm{cell}(x_t, h_{t-1}), \qquad
-    p(x_{t+1} \mid x_{\le t}) = \operatorname{softmax}(W_{hy} h_t + b_y)$$
+    $$h_t = \mathrm{cell}(E_{x_t}, h_{t-1}), \qquad u_t = W_{hy} h_t + b_y, \qquad
+    p(x_{t+1} \mid x_1, \dots, x_t) = \operatorname{softmax}(u_t)$$
+
+    $E$ is ``embed.weight`` and $W_{hy}$, $b_y$ are the layer ``out``.
 
     Parameters
     ----------
     vocab_size : int
-        V.
+        $\lvert\mathcal{V}\rvert$.
     hidden_size : int
         H.
     cell : {"rnn", "lstm", "gru"}
     embed_dim : int, optional
-        E. ``None`` feeds one-hot vectors of size V, as in the lecture's
-        ``[h, e, l, o]`` example; an int uses a learned ``nn.Embedding``.
+        The size D of $E_x$. ``None`` feeds one-hot vectors of size
+        $\lvert\mathcal{V}\rvert$ (so $D = \lvert\mathcal{V}\rvert$), as in the
+        lecture's ``[h, e, l, o]`` example; an int uses a learned ``nn.Embedding``.
     device : torch device, optional
 
     Shapes
     ------
     ``forward(ids, state=None) -> (logits, state)``: ids ``(N, T)`` int64,
-    logits ``(N, T, V)``; ``state`` is the recurrent layer's ``h_n``
+    logits ``(N, T, |V|)``; ``state`` is the recurrent layer's ``h_n``
     (``(h_n, c_n)`` for an LSTM).
 
     Examples
@@ -159,9 +163,9 @@ class CharLM(nn.Module):
         check_ids("CharLM.forward", "ids", ids, self.vocab_size, self.out.weight)
         check_shape("CharLM.forward", "ids", ids, ("N", "T"))
         if self.embed is None:
-            x = F.one_hot(ids, self.vocab_size).to(self.out.weight.dtype)  # (N, T, V)
+            x = F.one_hot(ids, self.vocab_size).to(self.out.weight.dtype)  # (N, T, |V|)
         else:
-            x = self.embed(ids)  # (N, T, E)
+            x = self.embed(ids)  # (N, T, D)
         output, state = self.rnn(x, state)
         return self.out(output), state
 
@@ -175,9 +179,10 @@ class CharLM(nn.Module):
     ) -> list[int]:
         r"""Generate ``length`` ids after ``start``, feeding each sample back in.
 
-        $$x_{t+1} \sim \operatorname{softmax}(z_t / \tau)$$
+        $$x_{t+1} \sim \operatorname{softmax}(u_t / \kappa)$$
 
-        A temperature $\tau < 1$ sharpens the distribution; ``temperature=0``
+        with the temperature $\kappa$ = ``temperature`` (other texts write $\tau$
+        or $T$). $\kappa < 1$ sharpens the distribution; ``temperature=0``
         always takes the most likely character (greedy). Returns ``start`` plus
         the new ids, as a list.
         """
@@ -201,29 +206,34 @@ class CharLM(nn.Module):
 class AdditiveAttention(nn.Module):
     r"""Additive (Bahdanau) attention of one query over a set of keys.
 
-    $$e_j = v^\top \tanh(W_q s + W_k h_j + b_k), \qquad
-    \alpha = \operatorname{softmax}(e), \qquad c = \sum_j \alpha_j h_j$$
+    $$e_{tj} = w_a^\top \tanh(W_s s_{t-1} + W_m m_j + b_a), \qquad
+    \alpha_{tj} = \operatorname{softmax}_j(e_{tj}), \qquad
+    \mathrm{ctx}_t = \sum_j \alpha_{tj} m_j$$
 
-    The bias $b_k$ (held by ``W_k``) is not in Bahdanau et al. (2015), whose
-    score is $v^\top \tanh(W_q s + W_k h_j)$; it lets a key's score move
+    The query is the decoder state $s_{t-1}$, the keys (which are also the
+    values) are the rows $m_j$ of the memory $M$: encoder states $h_j$ or image
+    features. $W_s$, $W_m$ and $w_a$ are the layers ``W_q``, ``W_k`` and ``v``;
+    the bias $b_a$ is held by ``W_k``. It is not in Bahdanau et al. (2015), whose
+    score is $w_a^\top \tanh(W_s s_{t-1} + W_m m_j)$; it lets a key's score move
     without help from the query.
 
     Parameters
     ----------
     query_size : int
-        Size of $s$ (the decoder state).
+        Size of $s_{t-1}$ (the decoder state), $H_\text{dec}$.
     key_size : int
-        Size of each $h_j$ (encoder state or image feature); also the size of $c$.
+        Size $F$ of each $m_j$ (encoder state or image feature); also the size
+        of $\mathrm{ctx}_t$.
     attn_size : int
-        Size of the hidden layer inside the score.
+        $d_a$, the size of the hidden layer inside the score.
 
     Shapes
     ------
     ``forward(query, keys, mask=None, keys_proj=None) -> (context, weights)``:
-    query ``(N, Hq)``, keys ``(N, S, Hk)``, mask ``(N, S)`` bool (True =
-    ignore), keys_proj ``(N, S, A)`` = :meth:`project_keys` (pass it to avoid
-    recomputing $W_k h_j$ at every decoder step); context ``(N, Hk)``, weights
-    ``(N, S)``.
+    query ``(N, H_dec)``, keys ``(N, S, F)``, mask ``(N, S)`` bool (True =
+    ignore), keys_proj ``(N, S, d_a)`` = :meth:`project_keys` (pass it to avoid
+    recomputing $W_m m_j + b_a$ at every decoder step); context ``(N, F)``,
+    weights ``(N, S)``.
 
     Examples
     --------
@@ -241,7 +251,7 @@ class AdditiveAttention(nn.Module):
         self.v = nn.Linear(attn_size, 1, bias=False, device=device)
 
     def project_keys(self, keys: Tensor) -> Tensor:
-        """$W_k h_j$ for every key: ``(N, S, Hk) -> (N, S, A)``."""
+        """$W_m m_j + b_a$ for every key: ``(N, S, F) -> (N, S, d_a)``."""
         return self.W_k(keys)
 
     def forward(
@@ -263,26 +273,31 @@ class AdditiveAttention(nn.Module):
 class RNNDecoder(nn.Module):
     r"""A GRU decoder (one-to-many), optionally attending over a memory at every step.
 
-    Without attention the memory only sets the initial state $s_0$; with
-    attention (Bahdanau et al., 2015) every step looks at all of it again:
+    Without attention the decoder sees the source (or the image) only through
+    its initial state $s_0$, and $s_t = \mathrm{GRU}(E_{y_{t-1}}, s_{t-1})$,
+    $u_t = W_\text{head}\, s_t + b_\text{head}$. With attention (Bahdanau et al.,
+    2015) every step looks at all rows $m_j$ of the memory $M$ again:
 
-    $$c_t = \mathrm{Attn}(s_{t-1}, m_{1..S}), \quad
-    s_t = \mathrm{GRU}([e(y_{t-1}); c_t], s_{t-1}), \quad
-    p(y_t) = \operatorname{softmax}(W_o [s_t; c_t] + b_o)$$
+    $$\mathrm{ctx}_t = \mathrm{Attn}(s_{t-1}, M), \quad
+    s_t = \mathrm{GRU}([E_{y_{t-1}}; \mathrm{ctx}_t], s_{t-1}), \quad
+    u_t = W_\text{head} [s_t; \mathrm{ctx}_t] + b_\text{head}$$
 
-    Shared by :class:`Seq2Seq` (memory = encoder states) and :class:`Captioner`
+    and $p(y_t \mid y_0, \dots, y_{t-1}) = \operatorname{softmax}(u_t)$, with
+    $\mathrm{Attn}$ the :class:`AdditiveAttention` ``attn`` ($d_a = H$) and
+    $W_\text{head}$, $b_\text{head}$ the layer ``out``. Shared by
+    :class:`Seq2Seq` (memory = encoder states) and :class:`Captioner`
     (memory = a grid of image features).
 
     Parameters
     ----------
     vocab_size : int
-        V (output tokens).
+        $\lvert\mathcal{V}\rvert$ (output tokens).
     embed_dim : int
-        E.
+        Size of the token embeddings $E_y$.
     hidden_size : int
         H.
     memory_size : int
-        Features per memory position (ignored without attention).
+        $F$, features per memory row (ignored without attention).
     attention : bool
     device : torch device, optional
     """
@@ -311,11 +326,11 @@ class RNNDecoder(nn.Module):
         memory: Tensor | None = None,
         mask: Tensor | None = None,
     ) -> tuple[Tensor, Tensor | None]:
-        """Teacher forcing: ``y_in (N, T)`` holds the previous true tokens.
+        """Teacher forcing: ``y_in (N, L)`` holds the previous true tokens.
 
-        Returns logits ``(N, T, V)`` and attention weights ``(N, T, S)`` (or None).
+        Returns logits ``(N, L, |V|)`` and attention weights ``(N, L, S)`` (or None).
         """
-        emb = self.embed(y_in)  # (N, T, E)
+        emb = self.embed(y_in)  # (N, L, embed_dim)
         if self.attn is None:  # no attention: one call runs the whole sequence
             output, _ = self.gru(emb, s0.unsqueeze(0))
             return self.out(output), None
@@ -389,8 +404,8 @@ class Seq2Seq(nn.Module):
 
     Shapes
     ------
-    ``forward(src, tgt_in) -> logits``: src ``(N, S)``, tgt_in ``(N, T)``
-    (teacher forcing: ``<bos> y_1 .. y_{T-1}``), logits ``(N, T, V_tgt)``.
+    ``forward(src, tgt_in) -> logits``: src ``(N, S)``, tgt_in ``(N, L)``
+    (teacher forcing: ``<bos> y_1 .. y_{L-1}``), logits ``(N, L, tgt_vocab)``.
     ``<pad>`` = 0 in src is masked out of the attention.
 
     Examples
@@ -443,12 +458,13 @@ class TinyCNN(nn.Module):
     r"""A two-block CNN that turns a small image into a grid of feature vectors.
 
     ``conv3×3 → ReLU → maxpool2`` twice, so a 12×12 image becomes a 3×3 grid:
-    P = 9 positions with F features each. A captioner attends over these
-    positions (or averages them).
+    n_p = 9 cells with F features each. A captioner attends over these
+    cells (or averages them).
 
     Shapes
     ------
-    ``forward(images)``: ``(N, C, H, W)`` float → ``(N, P, F)``, P = (H//4)·(W//4).
+    ``forward(images)``: ``(N, C, H_in, W_in)`` float → ``(N, n_p, F)``,
+    n_p = (H_in//4)·(W_in//4).
 
     Examples
     --------
@@ -470,23 +486,26 @@ class TinyCNN(nn.Module):
     def forward(self, images: Tensor) -> Tensor:
         check_input("TinyCNN.forward", "images", images, self.net[0].weight)
         check_shape("TinyCNN.forward", "images", images, ("N", self.net[0].in_channels, "H", "W"))
-        return self.net(images).flatten(2).transpose(1, 2)  # (N, F, h, w) -> (N, P, F)
+        return self.net(images).flatten(2).transpose(1, 2)  # (N, F, h, w) -> (N, n_p, F)
 
 
 class Captioner(nn.Module):
     r"""Image captioning: image features → a sentence, one word at a time.
 
     Plain (Karpathy-style): the features only initialise the decoder,
-    $s_0 = \tanh(W_{init} \bar f + b)$ with $\bar f$ the mean over the grid.
-    With attention (Show, Attend and Tell): also, at every word, the decoder
-    attends over the P grid positions (see :class:`RNNDecoder`).
+    $s_0 = \tanh\big(W_\text{init} \frac{1}{n_p}\sum_j m_j + b_\text{init}\big)$ with
+    $m_1, \dots, m_{n_p}$ the rows of the feature grid $M$ (a single row $\mathrm{CNN}(I)$
+    for a flat feature vector) and $W_\text{init}$, $b_\text{init}$ the layer
+    ``init``. With attention (Show, Attend and Tell): also, at every word, the
+    decoder attends over the $n_p$ grid cells (see :class:`RNNDecoder`).
 
     Parameters
     ----------
     feature_dim : int
         F.
     vocab_size : int
-        V (captions use ``<start>`` = ``<bos>`` = 1, ``<end>`` = ``<eos>`` = 2).
+        $\lvert\mathcal{V}\rvert$ (captions use ``<start>`` = ``<bos>`` = 1,
+        ``<end>`` = ``<eos>`` = 2).
     hidden : int
         H (also the word-embedding size).
     attention : bool
@@ -494,8 +513,8 @@ class Captioner(nn.Module):
 
     Shapes
     ------
-    ``forward(features, captions_in) -> logits``: features ``(N, P, F)`` (or
-    ``(N, F)``, read as P = 1), captions_in ``(N, T)``, logits ``(N, T, V)``.
+    ``forward(features, captions_in) -> logits``: features ``(N, n_p, F)`` (or
+    ``(N, F)``, read as n_p = 1), captions_in ``(N, T)``, logits ``(N, T, |V|)``.
 
     Examples
     --------
@@ -535,6 +554,6 @@ class Captioner(nn.Module):
     def greedy_decode(
         self, features: Tensor, bos: int, eos: int, max_len: int
     ) -> tuple[Tensor, Tensor | None]:
-        """Caption greedily: tokens ``(N, T_out)`` and weights ``(N, T_out, P)`` (None if plain)."""
+        """Caption greedily: tokens ``(N, T_out)``, weights ``(N, T_out, n_p)`` (None if plain)."""
         s0, grid = self._start(features)
         return self.decoder.greedy(s0, grid, None, bos, eos, max_len)

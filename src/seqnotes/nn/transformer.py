@@ -7,9 +7,9 @@ the same sub-module names (``self_attn``, ``multihead_attn``, ``linear1``,
 the same outputs. Attention is :class:`seqnotes.nn.MultiheadAttention`; the
 residual + LayerNorm wiring is spelled out in each ``forward``.
 
-Shapes: N batch, S source length, T target length, E = d_model.
-With ``batch_first=False`` (torch's default) sequences are ``(S, N, E)``;
-with ``batch_first=True`` they are ``(N, S, E)``.
+Shapes: N batch, S source length, L target length, d_model the width.
+With ``batch_first=False`` (torch's default) sequences are ``(S, N, d_model)``;
+with ``batch_first=True`` they are ``(N, S, d_model)``.
 """
 
 from __future__ import annotations
@@ -37,27 +37,30 @@ __all__ = [
 class PositionalEncoding(nn.Module):
     r"""Add sinusoidal position codes to a sequence of embeddings (then dropout).
 
-    $$PE_{t,\,2i} = \sin\!\big(t / 10000^{2i/E}\big), \qquad
-    PE_{t,\,2i+1} = \cos\!\big(t / 10000^{2i/E}\big)$$
+    $$\mathrm{PE}_{pos,\,2k} = \sin(pos\,\omega_k), \qquad
+    \mathrm{PE}_{pos,\,2k+1} = \cos(pos\,\omega_k), \qquad
+    \omega_k = 10000^{-2k/d_\text{model}}$$
 
-    ``layout="interleaved"`` stores the columns as above (sin, cos, sin, cos, ...,
-    as in *Attention Is All You Need*); ``layout="concat"`` stores all sines
-    first, then all cosines ($PE_{t,i}$ and $PE_{t,E/2+i}$).
+    for positions $pos = 0, 1, \dots$ and column pairs
+    $k = 0, \dots, d_\text{model}/2 - 1$. ``layout="interleaved"`` stores the
+    columns as above (sin, cos, sin, cos, ..., as in *Attention Is All You
+    Need*); ``layout="concat"`` stores all sines first, then all cosines (the
+    pair $k$ in columns $k$ and $d_\text{model}/2 + k$).
 
     Parameters
     ----------
     d_model : int
-        E, even.
+        $d_\text{model}$, even.
     max_len : int
         Longest sequence (plus ``offset``) accepted by ``forward``.
     dropout : float
         Dropout applied to the sum (training mode only).
     layout : {"interleaved", "concat"}
     batch_first : bool
-        ``x`` is ``(N, T, E)`` if True (the default here), ``(T, N, E)`` if False;
-        a 2-D ``x`` is ``(T, E)``.
+        ``x`` is ``(N, T, d_model)`` if True (the default here), ``(T, N, d_model)``
+        if False; a 2-D ``x`` is ``(T, d_model)``.
     device, dtype
-        Of the table ``pe`` ``(max_len, E)``, a buffer that is *not* saved in the
+        Of the table ``pe`` ``(max_len, d_model)``, a buffer that is *not* saved in the
         state dict (it is a fixed function of the arguments).
 
     Examples
@@ -89,9 +92,9 @@ class PositionalEncoding(nn.Module):
         self.batch_first = batch_first
         self.dropout = nn.Dropout(dropout)
         t = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)  # (max_len, 1)
-        # Frequencies 1 / 10000^(2i/E) fall geometrically from 1 to 1/10000.
+        # Speeds omega_k = 10000^(-2k/d_model) fall geometrically from 1 towards 1/10000.
         inv_freq = 10000.0 ** (-torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)
-        angle = t * inv_freq  # (max_len, E/2)
+        angle = t * inv_freq  # pos * omega_k, (max_len, d_model/2)
         if layout == "interleaved":
             pe = torch.stack([angle.sin(), angle.cos()], dim=-1).flatten(1)  # sin,cos,sin,cos
         else:
@@ -102,7 +105,8 @@ class PositionalEncoding(nn.Module):
     def forward(self, x: Tensor, offset: int = 0) -> Tensor:
         """Return ``dropout(x + PE[offset : offset + T])``, shaped like ``x``.
 
-        ``offset`` is the position of ``x``'s first step (for decoding step by step).
+        ``offset`` is the position $pos$ of ``x``'s first step, counting from 0
+        (for decoding step by step).
         """
         where = "PositionalEncoding.forward"
         E = self.d_model
@@ -117,9 +121,9 @@ class PositionalEncoding(nn.Module):
                 f"{where}: positions {offset}..{offset + T - 1} exceed max_len={self.max_len}; "
                 f"build PositionalEncoding with max_len >= {offset + T}"
             )
-        pe = self.pe[offset : offset + T]  # (T, E)
+        pe = self.pe[offset : offset + T]  # (T, d_model)
         if x.ndim == 3 and not self.batch_first:
-            pe = pe.unsqueeze(1)  # (T, 1, E): broadcast over the batch
+            pe = pe.unsqueeze(1)  # (T, 1, d_model): broadcast over the batch
         return self.dropout(x + pe)
 
 
@@ -165,32 +169,41 @@ def _check_masks(
 class TransformerEncoderLayer(nn.Module):
     r"""One encoder block: self-attention, then a position-wise MLP, each with residual + LayerNorm.
 
-    Post-LN (``norm_first=False``, the 2017 paper and torch's default):
-    $$x \leftarrow \mathrm{LN}_1\big(x + \mathrm{SA}(x)\big), \qquad
-    x \leftarrow \mathrm{LN}_2\big(x + \mathrm{FFN}(x)\big)$$
+    From $X^{(l-1)}$ to $X^{(l)}$, with $\mathrm{SA}$ the multi-head
+    self-attention ``self_attn``. Post-LN (``norm_first=False``, the 2017 paper
+    and torch's default):
+
+    $$X' = \mathrm{LayerNorm}_1\big(X^{(l-1)} + \mathrm{SA}(X^{(l-1)})\big), \qquad
+    X^{(l)} = \mathrm{LayerNorm}_2\big(X' + \mathrm{FFN}(X')\big)$$
+
     Pre-LN (``norm_first=True``, easier to train deep):
-    $$x \leftarrow x + \mathrm{SA}(\mathrm{LN}_1(x)), \qquad
-    x \leftarrow x + \mathrm{FFN}(\mathrm{LN}_2(x))$$
-    with $\mathrm{FFN}(x) = W_2\,\phi(W_1 x + b_1) + b_2$ (``linear1``, ``linear2``).
+
+    $$X' = X^{(l-1)} + \mathrm{SA}\big(\mathrm{LayerNorm}_1(X^{(l-1)})\big), \qquad
+    X^{(l)} = X' + \mathrm{FFN}\big(\mathrm{LayerNorm}_2(X')\big)$$
+
+    with $\mathrm{FFN}(x) = W_2\,\mathrm{act}(W_1 x + b_1) + b_2$ for each row $x$;
+    $W_1$, $b_1$ are ``linear1`` ($W_1$ = ``linear1.weight``,
+    $d_\text{ff} \times d_\text{model}$), $W_2$, $b_2$ are ``linear2``, and
+    $\mathrm{act}$ is ``activation`` ($\max(0, \cdot)$ by default, as in the notes).
 
     Parameters
     ----------
     d_model, nhead : int
-        E and h (E divisible by h).
+        $d_\text{model}$ and $n_h$ ($d_\text{model}$ divisible by $n_h$).
     dim_feedforward : int
-        Hidden width of the FFN.
+        Hidden width $d_\text{ff}$ of the FFN.
     dropout : float
         On the attention weights, inside the FFN, and on each residual branch.
     activation : "relu" | "gelu" | callable
-        $\phi$.
+        $\mathrm{act}$.
     layer_norm_eps, batch_first, norm_first, bias, device, dtype
         As in torch.nn.TransformerEncoderLayer.
 
     Shapes
     ------
     ``forward(src, src_mask=None, src_key_padding_mask=None, is_causal=False)``:
-    src ``(S, N, E)`` (``(N, S, E)`` if batch_first), src_mask ``(S, S)`` or
-    ``(N*h, S, S)``, src_key_padding_mask ``(N, S)``; returns src's shape.
+    src ``(S, N, d_model)`` (``(N, S, d_model)`` if batch_first), src_mask ``(S, S)``
+    or ``(N*n_h, S, S)``, src_key_padding_mask ``(N, S)``; returns src's shape.
 
     Examples
     --------
@@ -269,16 +282,21 @@ class TransformerEncoderLayer(nn.Module):
 class TransformerDecoderLayer(nn.Module):
     r"""One decoder block: masked self-attention, cross-attention to the memory, then an MLP.
 
-    Post-LN (``norm_first=False``):
-    $$x \leftarrow \mathrm{LN}_1(x + \mathrm{SA}(x)),\quad
-    x \leftarrow \mathrm{LN}_2(x + \mathrm{CA}(x, m)),\quad
-    x \leftarrow \mathrm{LN}_3(x + \mathrm{FFN}(x))$$
+    Post-LN (``norm_first=False``), from $X^{(l-1)}$ to $X^{(l)}$:
+
+    $$X' = \mathrm{LayerNorm}_1\big(X^{(l-1)} + \mathrm{SA}(X^{(l-1)})\big),\quad
+    X'' = \mathrm{LayerNorm}_2\big(X' + \mathrm{CA}(X', M)\big),\quad
+    X^{(l)} = \mathrm{LayerNorm}_3\big(X'' + \mathrm{FFN}(X'')\big)$$
+
     Pre-LN (``norm_first=True``):
-    $$x \leftarrow x + \mathrm{SA}(\mathrm{LN}_1 x),\quad
-    x \leftarrow x + \mathrm{CA}(\mathrm{LN}_2 x, m),\quad
-    x \leftarrow x + \mathrm{FFN}(\mathrm{LN}_3 x)$$
-    $\mathrm{CA}(x, m)$ takes queries from the target $x$ and keys/values from
-    the encoder output $m$ (``memory``).
+
+    $$X' = X^{(l-1)} + \mathrm{SA}\big(\mathrm{LayerNorm}_1(X^{(l-1)})\big),\quad
+    X'' = X' + \mathrm{CA}\big(\mathrm{LayerNorm}_2(X'), M\big),\quad
+    X^{(l)} = X'' + \mathrm{FFN}\big(\mathrm{LayerNorm}_3(X'')\big)$$
+
+    $\mathrm{SA}$ is the masked self-attention ``self_attn``;
+    $\mathrm{CA}(X', M)$, ``multihead_attn``, takes queries from the target
+    side and keys/values from the encoder output $M$ (``memory``).
 
     Parameters
     ----------
@@ -290,9 +308,9 @@ class TransformerDecoderLayer(nn.Module):
     ------
     ``forward(tgt, memory, tgt_mask=None, memory_mask=None,
     tgt_key_padding_mask=None, memory_key_padding_mask=None,
-    tgt_is_causal=False, memory_is_causal=False)``: tgt ``(T, N, E)``, memory
-    ``(S, N, E)`` (batch first if batch_first), tgt_mask ``(T, T)``, memory_mask
-    ``(T, S)`` (or ``(N*h, ., .)``), tgt_key_padding_mask ``(N, T)``,
+    tgt_is_causal=False, memory_is_causal=False)``: tgt ``(L, N, d_model)``, memory
+    ``(S, N, d_model)`` (batch first if batch_first), tgt_mask ``(L, L)``,
+    memory_mask ``(L, S)`` (or ``(N*n_h, ., .)``), tgt_key_padding_mask ``(N, L)``,
     memory_key_padding_mask ``(N, S)``; returns tgt's shape.
 
     Examples
@@ -395,10 +413,11 @@ class TransformerDecoderLayer(nn.Module):
 class TransformerEncoder(nn.Module):
     r"""A stack of ``num_layers`` deep copies of ``encoder_layer``, then an optional final norm.
 
-    $$x^{(l)} = \mathrm{Layer}_l(x^{(l-1)}), \quad l = 1..L; \qquad
-    \mathrm{out} = \mathrm{norm}(x^{(L)})$$
+    $$X^{(l)} = \mathrm{Layer}_l(X^{(l-1)}), \quad l = 1, \dots, n_\text{layers}; \qquad
+    \mathrm{out} = \mathrm{norm}(X^{(n_\text{layers})})$$
 
-    State-dict keys are ``layers.{l}.…`` and ``norm.…``, as in torch. (Pre-LN
+    State-dict keys are ``layers.{i}.…`` (layer $l$ is ``layers.{l-1}``) and
+    ``norm.…``, as in torch. (Pre-LN
     stacks need the final ``norm``: their residual stream is never normalised.)
 
     Parameters
@@ -406,6 +425,7 @@ class TransformerEncoder(nn.Module):
     encoder_layer : TransformerEncoderLayer
         Copied ``num_layers`` times (the copies do not share weights).
     num_layers : int
+        $n_\text{layers}$.
     norm : nn.Module, optional
 
     Shapes
@@ -449,10 +469,10 @@ class TransformerEncoder(nn.Module):
 class TransformerDecoder(nn.Module):
     r"""A stack of ``num_layers`` deep copies of ``decoder_layer``, then an optional final norm.
 
-    $$x^{(l)} = \mathrm{Layer}_l(x^{(l-1)}, m), \quad l = 1..L; \qquad
-    \mathrm{out} = \mathrm{norm}(x^{(L)})$$
+    $$X^{(l)} = \mathrm{Layer}_l(X^{(l-1)}, M), \quad l = 1, \dots, n_\text{layers}; \qquad
+    \mathrm{out} = \mathrm{norm}(X^{(n_\text{layers})})$$
 
-    Every layer attends to the same ``memory`` $m$ (the encoder output).
+    Every layer attends to the same ``memory`` $M$ (the encoder output).
 
     Parameters
     ----------

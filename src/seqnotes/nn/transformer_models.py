@@ -8,7 +8,8 @@ The attention and the encoder/decoder layers are this package's own
 (:class:`~seqnotes.nn.MultiheadAttention`, :class:`~seqnotes.nn.TransformerEncoderLayer`, …),
 never ``torch.nn.Transformer*``.
 
-Shapes: N batch, S source length, T target length, E = d_model, V vocabulary.
+Shapes: N batch, S source length, L target length, T sequence length, d_model the
+width, |V| vocabulary size.
 """
 
 from __future__ import annotations
@@ -37,12 +38,19 @@ Device = torch.device | str | None
 class Seq2SeqTransformer(nn.Module):
     r"""Encoder–decoder Transformer ("Attention Is All You Need") for token sequences.
 
-    $$x_0 = \sqrt{E}\,\mathrm{Emb}(x) + \mathrm{PE}, \quad m = \mathrm{Encoder}(x_0), \quad
-    p(y_t \mid y_{<t}, x) = \operatorname{softmax}\big(W\,\mathrm{Decoder}(y_{<t}, m)_t\big)$$
+    $$M = \mathrm{Encoder}\big(\sqrt{d_\text{model}}\,E_\text{src}[x] + \mathrm{PE}\big), \quad
+    u_t = W_\text{head}\, x_t^{(n_\text{layers})} + b_\text{head}, \quad
+    p(y_t \mid y_0, \dots, y_{t-1}, x) = \operatorname{softmax}(u_t)$$
 
-    The embedding is scaled by $\sqrt{E}$ so it is not drowned by the
-    positional code (whose entries are of size 1). The decoder's
-    self-attention is causal; ``<pad>`` = 0 in the source is masked out.
+    with $E_\text{src}[x]$ the source embeddings (``src_embed``), $M$ the memory,
+    $x_t^{(n_\text{layers})}$ row $t$ of the decoder output
+    $\mathrm{Decoder}(\sqrt{d_\text{model}}\,E_\text{tgt}[y] + \mathrm{PE},\ M)$ for
+    the inputs $y_0$ = ``<bos>``, $y_1, \dots$, and $W_\text{head}$,
+    $b_\text{head}$ the layer ``out``. The embeddings start with entries of
+    standard deviation $1/\sqrt{d_\text{model}}$, so after the scaling by
+    $\sqrt{d_\text{model}}$ they have the scale of the positional code (entries
+    between $-1$ and 1) and are not drowned by it. The decoder's self-attention
+    is causal; ``<pad>`` = 0 in the source is masked out.
 
     Parameters
     ----------
@@ -56,13 +64,14 @@ class Seq2SeqTransformer(nn.Module):
         the output layer, as the paper does for its shared source–target
         vocabulary (Press & Wolf, 2017): the output layer scores a token by the
         dot product of the decoder state with that token's embedding. Needs
-        ``src_vocab == tgt_vocab``; saves two $V \times E$ matrices.
+        ``src_vocab == tgt_vocab``; saves two
+        $\lvert\mathcal{V}\rvert \times d_\text{model}$ matrices.
     device : torch device, optional
 
     Shapes
     ------
-    ``forward(src, tgt_in) -> logits``: src ``(N, S)``, tgt_in ``(N, T)``
-    (``<bos> y_1 .. y_{T-1}``), logits ``(N, T, V_tgt)``.
+    ``forward(src, tgt_in) -> logits``: src ``(N, S)``, tgt_in ``(N, L)``
+    (``<bos> y_1 .. y_{L-1}``), logits ``(N, L, tgt_vocab)``.
 
     Examples
     --------
@@ -101,7 +110,7 @@ class Seq2SeqTransformer(nn.Module):
         self.src_embed = nn.Embedding(src_vocab, d_model, device=device)
         self.tgt_embed = nn.Embedding(tgt_vocab, d_model, device=device)
         for emb in (self.src_embed, self.tgt_embed):
-            # std 1/sqrt(E), so that sqrt(E) * Emb(x) has entries of size 1, like PE:
+            # std 1/sqrt(d_model), so that sqrt(d_model) * E_x has entries of std 1, like PE:
             # torch's default N(0, 1) would drown the positions after the scaling.
             nn.init.normal_(emb.weight, std=d_model**-0.5)
         self.pos = PositionalEncoding(d_model, max_len, batch_first=True, device=device)
@@ -115,7 +124,7 @@ class Seq2SeqTransformer(nn.Module):
             self.out.weight = self.src_embed.weight
 
     def encode(self, src: Tensor) -> tuple[Tensor, Tensor]:
-        """Memory ``(N, S, E)`` and the source padding mask ``(N, S)`` (True = ``<pad>``)."""
+        """Memory ``(N, S, d_model)`` and the source padding mask ``(N, S)`` (True = ``<pad>``)."""
         check_ids("Seq2SeqTransformer.forward", "src", src, self.src_vocab, self.out.weight)
         check_shape("Seq2SeqTransformer.forward", "src", src, ("N", "S"))
         pad = src == 0
@@ -123,7 +132,7 @@ class Seq2SeqTransformer(nn.Module):
         return self.encoder(x, src_key_padding_mask=pad), pad
 
     def decode(self, tgt_in: Tensor, memory: Tensor, src_pad: Tensor) -> Tensor:
-        """Logits ``(N, T, V)`` for every target position, seeing only earlier ones."""
+        """Logits ``(N, L, tgt_vocab)`` for every target position, seeing only earlier ones."""
         check_ids("Seq2SeqTransformer.forward", "tgt_in", tgt_in, self.tgt_vocab, self.out.weight)
         y = self.pos(self.tgt_embed(tgt_in) * math.sqrt(self.d_model))
         mask = causal_mask(tgt_in.shape[1], device=tgt_in.device)  # no peeking at y_t, y_t+1, ...
@@ -157,7 +166,8 @@ class Seq2SeqTransformer(nn.Module):
 def patchify(images: Tensor, patch_size: int) -> Tensor:
     r"""Cut images into non-overlapping square patches, each flattened to a vector.
 
-    ``(N, C, H, W) -> (N, P, C·p·p)`` with $P = (H/p)(W/p)$, patches in row-major order.
+    ``(N, C, H_in, W_in) -> (N, n_p, C·P·P)`` with $n_p = (H_\text{in}/P)(W_\text{in}/P)$
+    and $P$ = ``patch_size``, patches in row-major order.
 
     >>> x = torch.arange(16.0).view(1, 1, 4, 4)
     >>> patchify(x, 2)[0, 1].tolist()  # the top-right 2×2 patch
@@ -172,29 +182,38 @@ def patchify(images: Tensor, patch_size: int) -> Tensor:
 class ViT(nn.Module):
     r"""Vision Transformer: classify an image from its patches with an encoder only.
 
-    $$z_0 = [x_{cls};\ x_p^1 W;\ \dots;\ x_p^P W] + E_{pos}, \quad
-    z_L = \mathrm{Encoder}(z_0), \quad \hat y = W_{head}\,\mathrm{LN}(z_L^0)$$
+    $$X^{(0)} = \begin{bmatrix} x_\text{cls}^\top \\ (W_\text{patch}\, x_1 + b_\text{patch})^\top \\
+    \vdots \\ (W_\text{patch}\, x_{n_p} + b_\text{patch})^\top \end{bmatrix} + E_\text{pos},
+    \quad \mathrm{logits} = W_\text{head} \operatorname{LayerNorm}\big(x_0^{(n_\text{layers})}\big)
+    + b_\text{head}$$
 
-    The learned class token $x_{cls}$ gathers information from every patch
-    through attention; only its output $z_L^0$ is classified. Layers are
-    pre-LN (``norm_first=True``), as in the ViT paper.
+    with $x_i$ the flattened patches (:func:`patchify`), $W_\text{patch}$,
+    $b_\text{patch}$ = ``patch_embed``, $x_\text{cls}$ = ``cls_token``,
+    $E_\text{pos}$ = ``pos_embed``, $W_\text{head}$, $b_\text{head}$ = ``head``,
+    and $x_0^{(n_\text{layers})}$ row 0 of the output of the $n_\text{layers}$
+    encoder layers (the final LayerNorm is ``encoder.norm``). The learned class
+    token gathers information from every patch through attention; only its
+    output is classified. Layers are pre-LN (``norm_first=True``), as in the ViT
+    paper.
 
     Parameters
     ----------
     image_size : int
-        H = W.
+        $H_\text{in} = W_\text{in}$.
     patch_size : int
-        p; must divide ``image_size``.
+        $P$; must divide ``image_size``.
     in_channels : int
         C.
     num_classes : int
+        $n_\text{cls}$.
     d_model, nhead, num_layers, dim_feedforward : int
+        $d_\text{model}$, $n_h$, $n_\text{layers}$ and $d_\text{ff}$.
     dropout : float
     device : torch device, optional
 
     Shapes
     ------
-    ``forward(images)``: ``(N, C, H, W)`` → logits ``(N, num_classes)``.
+    ``forward(images)``: ``(N, C, H_in, W_in)`` → logits ``(N, n_cls)``.
 
     Examples
     --------
@@ -243,29 +262,36 @@ class ViT(nn.Module):
         check_input(where, "images", images, self.head.weight)
         s = self.image_size
         check_shape(where, "images", images, ("N", self.in_channels, s, s))
-        x = self.patch_embed(patchify(images, self.patch_size))  # (N, P, E)
+        x = self.patch_embed(patchify(images, self.patch_size))  # (N, n_p, d_model)
         cls = self.cls_token.expand(x.shape[0], -1, -1)  # one class token per image
-        z = self.encoder(torch.cat([cls, x], dim=1) + self.pos_embed)  # (N, P + 1, E)
+        z = self.encoder(torch.cat([cls, x], dim=1) + self.pos_embed)  # (N, n_p + 1, d_model)
         return self.head(z[:, 0])
 
 
 class DecoderOnlyTransformer(nn.Module):
     r"""A GPT-style decoder-only Transformer; DALL·E uses one over text + image tokens.
 
-    $$h_0 = \mathrm{Emb}(x) + E_{pos}, \quad h_L = \mathrm{Blocks}_{\text{causal}}(h_0), \quad
-    p(x_{t+1} \mid x_{\le t}) = \operatorname{softmax}(W\,\mathrm{LN}(h_L)_t)$$
+    $$u_t = W_\text{head} \operatorname{LayerNorm}\big(x_t^{(n_\text{layers})}\big) + b_\text{head},
+    \qquad p(x_{t+1} \mid x_1, \dots, x_t) = \operatorname{softmax}(u_t)$$
+
+    where $X^{(n_\text{layers})}$ is the output of the $n_\text{layers}$ layers
+    (``blocks``, whose final LayerNorm is ``blocks.norm``), their input
+    $X^{(0)}$ has row $t$ equal to $E_{x_t}$ (``tok_embed``) plus the learned
+    position embedding of position $t$ (``pos_embed``), and $W_\text{head}$,
+    $b_\text{head}$ are the layer ``head``.
 
     There is no encoder and no cross-attention: each block is an encoder layer
-    (pre-LN) whose self-attention is causal, so position $t$ sees only
-    $x_{\le t}$. For text-to-image generation the sequence is the prompt's
+    (pre-LN) whose self-attention is causal (the mask $B$), so position $t$
+    sees only $x_1, \dots, x_t$. For text-to-image generation the sequence is the prompt's
     tokens followed by the image tokens, and :meth:`generate` continues a
     prompt with image tokens one at a time.
 
     Parameters
     ----------
     vocab_size : int
-        V (text and image tokens share one vocabulary).
+        $\lvert\mathcal{V}\rvert$ (text and image tokens share one vocabulary).
     d_model, nhead, num_layers, dim_feedforward : int
+        $d_\text{model}$, $n_h$, $n_\text{layers}$ and $d_\text{ff}$.
     max_len : int
         Longest sequence (learned position embeddings).
     dropout : float
@@ -273,7 +299,7 @@ class DecoderOnlyTransformer(nn.Module):
 
     Shapes
     ------
-    ``forward(ids)``: ``(N, T)`` int64 → logits ``(N, T, V)``.
+    ``forward(ids)``: ``(N, T)`` int64 → logits ``(N, T, |V|)``.
 
     Examples
     --------
@@ -335,10 +361,13 @@ class DecoderOnlyTransformer(nn.Module):
         generator: torch.Generator | None = None,
         token_range: tuple[int, int] | None = None,
     ) -> Tensor:
-        r"""Append ``n_new`` tokens to ``prefix`` (N, L) one at a time; return (N, L + n_new).
+        r"""Append ``n_new`` tokens to ``prefix`` (N, T) one at a time; return (N, T + n_new).
 
-        Each new token is drawn from $\operatorname{softmax}(z / \tau)$ (or the
-        argmax if ``greedy``) and fed back in. With ``token_range=(lo, hi)`` only
+        Each new token is drawn from $\operatorname{softmax}(u_t / \kappa)$, with
+        $u_t$ the logits at the last position and $\kappa$ = ``temperature`` (or
+        the argmax if ``greedy``), and fed back in. The whole sequence is fed
+        back each time, with no sliding window, so ``T + n_new - 1`` must not
+        exceed ``max_len`` (``forward`` raises otherwise). With ``token_range=(lo, hi)`` only
         ids in ``[lo, hi)`` can be drawn (e.g. image tokens after a text prompt):
         the other logits are set to $-\infty$ first.
         """
@@ -348,7 +377,7 @@ class DecoderOnlyTransformer(nn.Module):
         check_token_range(where, token_range, self.vocab_size)
         ids = prefix
         for _ in range(n_new):
-            z = self(ids)[:, -1]  # (N, V): logits of the next token
+            z = self(ids)[:, -1]  # (N, |V|): logits of the next token
             if token_range is not None:
                 allowed = torch.zeros_like(z, dtype=torch.bool)
                 allowed[:, token_range[0] : token_range[1]] = True

@@ -7,9 +7,9 @@ scores before the softmax (``-inf`` blocks a position).
 
 The three ideas of the notes (S6, S7.2):
 
-* additive attention: $e_j = v^\top \tanh(W_s s + W_h h_j)$, used by seq2seq;
-* scaled dot-product attention: $Z = \mathrm{softmax}(QK^\top/\sqrt{d_k})\,V$;
-* multi-head attention: $h$ scaled dot-product attentions on learned
+* additive attention: $e_{tj} = w_a^\top \tanh(W_s s_{t-1} + W_h h_j)$, used by seq2seq;
+* scaled dot-product attention: $Z = \mathrm{softmax}(QK^\top/\sqrt{d_k} + B)\,V$;
+* multi-head attention: $n_h$ scaled dot-product attentions on learned
   projections, concatenated and mapped back by $W^O$.
 """
 
@@ -75,7 +75,7 @@ def check_attn_mask(
     L: str = "L",
     S: str = "S",
 ) -> None:
-    """Check an ``attn_mask`` of shape (L, S), or torch's per-head (N*h, L, S).
+    """Check an ``attn_mask`` of shape (L, S), or torch's per-head (N*n_h, L, S).
 
     ``dims`` must already bind ``N`` and the symbols ``L`` and ``S``.
 
@@ -108,10 +108,12 @@ def _sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def scaled_dot_product_attention(
     q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    r"""Scaled dot-product attention $Z = \mathrm{softmax}(QK^\top/\sqrt{d_k} + M)\,V$.
+    r"""Scaled dot-product attention $Z = \mathrm{softmax}(QK^\top/\sqrt{d_k} + B)\,V$.
 
-    Why divide by $\sqrt{d_k}$: if the entries of $q$ and $k$ have unit variance,
-    $q \cdot k$ is a sum of $d_k$ terms and has variance $d_k$; large scores push
+    $B$ is the mask (0 where attention is allowed, $-\infty$ where it is not).
+    Why divide by $\sqrt{d_k}$: if the entries of $q$ and $k$ are independent
+    with mean 0 and variance 1, $q \cdot k$ is a sum of $d_k$ terms and has
+    variance $d_k$; large scores push
     the softmax into a region where it is almost one-hot and its gradient
     vanishes. Dividing by $\sqrt{d_k}$ brings the variance back to 1.
 
@@ -173,10 +175,12 @@ def scaled_dot_product_attention_backward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Backward pass of :func:`scaled_dot_product_attention`.
 
-    With $A = \mathrm{softmax}(S)$, $S = QK^\top/\sqrt{d_k}$ and $Z = AV$:
-    $\partial V = A^\top \partial Z$, $\partial A = \partial Z\, V^\top$,
-    $\partial S = A \odot (\partial A - \mathrm{rowsum}(\partial A \odot A))$,
-    $\partial Q = \partial S\, K/\sqrt{d_k}$, $\partial K = \partial S^\top Q/\sqrt{d_k}$.
+    With $A = \mathrm{softmax}(QK^\top/\sqrt{d_k} + B)$ row by row and $Z = AV$,
+    and $\delta$ marking the gradient of the loss ($\delta Z$ = ``d_out``):
+    $\delta V = A^\top \delta Z$, $\delta A = \delta Z\, V^\top$; through the
+    softmax, the scores get
+    $\delta_\text{sc} = A \odot (\delta A - \mathrm{rowsum}(\delta A \odot A))$; then
+    $\delta Q = \delta_\text{sc} K/\sqrt{d_k}$ and $\delta K = \delta_\text{sc}^\top Q/\sqrt{d_k}$.
     Blocked positions have $A = 0$, so no gradient flows through them.
 
     Parameters
@@ -218,31 +222,40 @@ class AdditiveAttention(Layer):
     r"""Additive (Bahdanau) attention of one decoder state over encoder states.
 
     $$
-    e_j = v^\top \tanh(W_s s + W_h h_j), \qquad
-    \alpha = \mathrm{softmax}(e), \qquad c = \sum_j \alpha_j h_j .
+    e_{tj} = w_a^\top \tanh(W_s s_{t-1} + W_h h_j), \qquad
+    \alpha_{tj} = \mathrm{softmax}_j(e_{tj}), \qquad
+    \mathrm{ctx}_t = \sum_j \alpha_{tj} h_j .
     $$
 
-    The decoder state $s$ (the query) is compared with every encoder state
-    $h_j$ (the keys, which are also the values). Image captioning uses the same
-    layer with $h_j$ the feature vectors of a grid of image regions.
+    The decoder state $s_{t-1}$ (the query) is compared with every encoder state
+    $h_j$ (the keys, which are also the values); $w_a$ is the layer ``v``. With
+    the default ``bias=False`` there is no bias in the score, as in Bahdanau et
+    al. (2015). Image captioning uses the same layer with the rows $m_j$ of a
+    grid of image features in place of $h_j$ (the notes then write $W_m$ for
+    $W_h$).
 
     Parameters
     ----------
     dec_dim : int
-        $H_{dec}$, size of the decoder state.
+        $H_\text{dec}$, size of the decoder state.
     enc_dim : int
-        $H_{enc}$, size of each encoder state.
+        $H_\text{enc}$, size of each encoder state.
     attn_dim : int
-        $A$, size of the hidden layer inside the score.
+        $d_a$, size of the hidden layer inside the score.
     bias : bool
-        Whether $W_s$ and $W_h$ have biases. The score of Bahdanau et al. (2015),
-        $v^\top \tanh(W_s s + W_h h_j)$, has none; :class:`seqnotes.nn.AdditiveAttention`
-        keeps one, in $W_h$.
+        Whether $W_s$ and $W_h$ have biases (default: no). The score of Bahdanau
+        et al. (2015), $w_a^\top \tanh(W_s s_{t-1} + W_h h_j)$, has none;
+        :class:`seqnotes.nn.AdditiveAttention` keeps one, in $W_h$.
     rng : numpy.random.Generator or int seed (default 0)
 
     Attributes
     ----------
-    W_s : Linear (A, H_dec);  W_h : Linear (A, H_enc);  v : Linear (1, A), no bias.
+    W_s : Linear
+        $W_s$, weight of shape (d_a, H_dec).
+    W_h : Linear
+        $W_h$, weight of shape (d_a, H_enc).
+    v : Linear
+        $w_a^\top$, weight of shape (1, d_a), no bias.
 
     Examples
     --------
@@ -284,7 +297,7 @@ class AdditiveAttention(Layer):
         Parameters
         ----------
         query : ndarray, shape (N, H_dec)
-            Decoder state $s$.
+            Decoder state $s_{t-1}$.
         keys : ndarray, shape (N, S, H_enc)
             Encoder states $h_1 \dots h_S$ (also the values).
         mask : ndarray of bool, shape (N, S), optional
@@ -293,7 +306,9 @@ class AdditiveAttention(Layer):
         Returns
         -------
         context : ndarray, shape (N, H_enc)
+            $\mathrm{ctx}_t$.
         weights : ndarray, shape (N, S)
+            $\alpha_{t1}, \dots, \alpha_{tS}$.
         """
         where = "AdditiveAttention.forward"
         check_float(where, "query", query)
@@ -303,7 +318,7 @@ class AdditiveAttention(Layer):
         if mask is not None:
             check_shape(where, "mask", mask, ("N", "S"), dims)
         # W_s s is the same for every j: compute it once and broadcast over S.
-        a = tanh(self.W_s.forward(query)[:, None, :] + self.W_h.forward(keys))  # (N, S, A)
+        a = tanh(self.W_s.forward(query)[:, None, :] + self.W_h.forward(keys))  # (N, S, d_a)
         e = self.v.forward(a)[..., 0]  # (N, S)
         if mask is not None:
             e = e + additive_mask(mask, where, "mask")
@@ -330,7 +345,7 @@ class AdditiveAttention(Layer):
         d_w = np.einsum("nh,nsh->ns", d_context, keys)
         d_e = softmax_backward(d_w, weights, axis=-1)
         g_v = self.v.backward(d_e[..., None])
-        d_pre = tanh_backward(g_v["x"], a)  # (N, S, A)
+        d_pre = tanh_backward(g_v["x"], a)  # (N, S, d_a)
         g_h = self.W_h.backward(d_pre)
         g_s = self.W_s.backward(d_pre.sum(axis=1))  # undo the broadcast over S
         grads = {
@@ -350,28 +365,41 @@ class AdditiveAttention(Layer):
 class MultiheadAttention(Layer):
     r"""Multi-head attention with PyTorch's parameter names and layouts.
 
+    For one query position $x$ (a column vector) and the key/value positions
+    $x'_j$ (in self-attention and in cross-attention ``key`` and ``value`` are
+    the same array), head $i = 1, \dots, n_h$ computes
+
     $$
-    \mathrm{head}_i = \mathrm{Attention}(Q W_i^Q, K W_i^K, V W_i^V), \qquad
-    \mathrm{MultiHead}(Q, K, V) = [\mathrm{head}_1; \dots; \mathrm{head}_h]\, W^O .
+    q = W_i^Q x + b_i^Q, \quad k_j = W_i^K x'_j + b_i^K, \quad v_j = W_i^V x'_j + b_i^V,
+    \quad \mathrm{head}_i = \sum_j \mathrm{softmax}_j\Big(\frac{q \cdot k_j}{\sqrt{d_k}}\Big) v_j
     $$
 
-    $E$ = ``embed_dim`` is split across the heads, each of size
-    $d_k = E / h$ (e.g. 100 = 10 heads x 10), so $h$ heads cost about as much as
-    one full-width head. The three projections are stored stacked in
-    ``in_proj_weight`` (3E, E) = $[W^Q; W^K; W^V]$ (rows), as in
-    ``torch.nn.MultiheadAttention``; $W^O$ is ``out_proj``.
+    and the output is $W^O [\mathrm{head}_1; \dots; \mathrm{head}_{n_h}] + b^O$.
+    In the code the positions are the rows of ``query``, ``key`` and ``value``,
+    so $Q_i = X W_i^{Q\top} + b_i^Q$ (``query @ W_Q.T + b_Q``) and the heads are
+    concatenated side by side, $[\mathrm{head}_1, \dots, \mathrm{head}_{n_h}]\, W^{O\top} + b^O$.
 
-    Inputs are always batch-first (N, L, E), whatever the ``batch_first`` of
-    the torch module a copy was made from.
+    $d_\text{model}$ = ``embed_dim`` is split across the heads, each of size
+    $d_k = d_v = d_\text{model} / n_h$ (e.g. 100 = 10 heads x 10), so $n_h$ heads
+    cost about as much as one full-width head. The three projections are stored
+    stacked in ``in_proj_weight`` (3 d_model, d_model) = $[W^Q; W^K; W^V]$ (rows;
+    head $i$ owns the $i$-th block of $d_k$ rows of each), their biases
+    $b^Q, b^K, b^V$ likewise in ``in_proj_bias`` (3 d_model,), as in
+    ``torch.nn.MultiheadAttention``; $W^O \in \mathbb{R}^{d_\text{model} \times n_h d_v}$
+    and $b^O$ are ``out_proj``. All four biases exist when ``bias=True`` (the
+    default) and start at zero, as in torch.
+
+    Inputs are always batch-first (N, L, d_model), whatever the ``batch_first``
+    of the torch module a copy was made from.
 
     Parameters
     ----------
     embed_dim : int
-        $E$.
+        $d_\text{model}$.
     num_heads : int
-        $h$; must divide $E$.
+        $n_h$; must divide $d_\text{model}$.
     bias : bool
-        Whether the projections have biases.
+        Whether the projections have biases ($b^Q$, $b^K$, $b^V$, $b^O$).
     rng : numpy.random.Generator or int seed (default 0)
 
     Examples
@@ -397,7 +425,7 @@ class MultiheadAttention(Layer):
         E = self.embed_dim = embed_dim
         self.num_heads = num_heads
         self.head_dim = E // num_heads
-        # Xavier-uniform over the (3E, E) matrix and zero biases, as torch does.
+        # Xavier-uniform over the (3 d_model, d_model) matrix and zero biases, as torch does.
         bound = np.sqrt(6.0 / (E + 3 * E))
         self.in_proj_weight = rng.uniform(-bound, bound, size=(3 * E, E))
         self.in_proj_bias = np.zeros(3 * E) if bias else None
@@ -444,23 +472,23 @@ class MultiheadAttention(Layer):
 
     # -- forward / backward -----------------------------------------------------
     def _split(self, x: np.ndarray) -> np.ndarray:
-        """(N, T, E) -> (N, h, T, d_k): each head sees its own slice of E."""
+        """(N, T, d_model) -> (N, n_h, T, d_k): each head sees its own slice of d_model."""
         N, T, _ = x.shape
         return x.reshape(N, T, self.num_heads, self.head_dim).transpose(0, 2, 1, 3)
 
     @staticmethod
     def _merge(x: np.ndarray) -> np.ndarray:
-        """(N, h, T, d_k) -> (N, T, E): concatenate the heads."""
+        """(N, n_h, T, d_k) -> (N, T, d_model): concatenate the heads."""
         N, h, T, d = x.shape
         return x.transpose(0, 2, 1, 3).reshape(N, T, h * d)
 
     def _mask(self, dims: dict[str, int], key_padding_mask: Any, attn_mask: Any) -> Any:
-        """Combine both masks into one additive mask broadcastable to (N, h, L, S)."""
+        """Combine both masks into one additive mask broadcastable to (N, n_h, L, S)."""
         where = "MultiheadAttention.forward"
         mask = None
         if attn_mask is not None:
             check_attn_mask(where, "attn_mask", attn_mask, dims, self.num_heads)
-            if np.ndim(attn_mask) == 3:  # torch's (N*h, L, S): one mask per batch and head
+            if np.ndim(attn_mask) == 3:  # torch's (N*n_h, L, S): one mask per batch and head
                 attn_mask = np.reshape(attn_mask, (dims["N"], self.num_heads, dims["L"], dims["S"]))
             mask = additive_mask(attn_mask, where, "attn_mask")
         if key_padding_mask is not None:
@@ -481,20 +509,20 @@ class MultiheadAttention(Layer):
 
         Parameters
         ----------
-        query : ndarray, shape (N, L, E)
-        key : ndarray, shape (N, S, E)
-        value : ndarray, shape (N, S, E)
+        query : ndarray, shape (N, L, d_model)
+        key : ndarray, shape (N, S, d_model)
+        value : ndarray, shape (N, S, d_model)
             Self-attention passes the same array three times; cross-attention
             passes decoder states as query and encoder states as key and value.
         key_padding_mask : ndarray, shape (N, S), optional
             Bool (``True`` = pad, ignored) or float (added to the scores).
-        attn_mask : ndarray, shape (L, S) or (N*h, L, S), optional
+        attn_mask : ndarray, shape (L, S) or (N*n_h, L, S), optional
             Bool (``True`` = not allowed) or float, e.g. a causal mask.
 
         Returns
         -------
-        output : ndarray, shape (N, L, E)
-        weights : ndarray, shape (N, h, L, S)
+        output : ndarray, shape (N, L, d_model)
+        weights : ndarray, shape (N, n_h, L, S)
             Per-head attention weights (torch's ``average_attn_weights=False``).
         """
         where = "MultiheadAttention.forward"
@@ -510,9 +538,9 @@ class MultiheadAttention(Layer):
         b_q, b_k, b_v = (
             np.split(self.in_proj_bias, 3) if self.in_proj_bias is not None else (0.0,) * 3
         )
-        Q = self._split(query @ W_q.T + b_q)  # (N, h, L, d_k)
-        K = self._split(key @ W_k.T + b_k)  # (N, h, S, d_k)
-        V = self._split(value @ W_v.T + b_v)  # (N, h, S, d_k)
+        Q = self._split(query @ W_q.T + b_q)  # (N, n_h, L, d_k)
+        K = self._split(key @ W_k.T + b_k)  # (N, n_h, S, d_k)
+        V = self._split(value @ W_v.T + b_v)  # (N, n_h, S, d_v)
         Z, weights = scaled_dot_product_attention(Q, K, V, mask)
         out = self.out_proj.forward(self._merge(Z))
         self._cache = (query, key, value, Q, K, V, weights)
@@ -523,14 +551,14 @@ class MultiheadAttention(Layer):
 
         Parameters
         ----------
-        d_out : ndarray, shape (N, L, E)
+        d_out : ndarray, shape (N, L, d_model)
 
         Returns
         -------
         dict
             ``in_proj_weight``, ``in_proj_bias``, ``out_proj.weight``,
-            ``out_proj.bias``, ``query`` (N, L, E), ``key`` and ``value``
-            (N, S, E). For self-attention (query is key is value) the gradient
+            ``out_proj.bias``, ``query`` (N, L, d_model), ``key`` and ``value``
+            (N, S, d_model). For self-attention (query is key is value) the gradient
             of the one input is ``query + key + value``: the caller sums.
         """
         query, key, value, Q, K, V, weights = self._get_cache()

@@ -220,21 +220,23 @@ def cross_entropy(
     r"""Mean cross-entropy over the counted tokens, and its gradient.
 
     $$
-    L = -\frac{1}{|M|} \sum_{(n,t) \in M} \log \mathrm{softmax}(z_{n,t})_{y_{n,t}},
-    \qquad \frac{\partial L}{\partial z_{n,t}} = \frac{\mathrm{softmax}(z_{n,t}) -
-    \mathrm{onehot}(y_{n,t})}{|M|}
+    \mathcal{L} = -\frac{1}{\lvert\mathcal{M}\rvert} \sum_{(n,t) \in \mathcal{M}}
+    \log \mathrm{softmax}(u_{n,t})_{y_{n,t}},
+    \qquad \frac{\partial \mathcal{L}}{\partial u_{n,t}} = \frac{\mathrm{softmax}(u_{n,t}) -
+    \mathrm{onehot}(y_{n,t})}{\lvert\mathcal{M}\rvert}
     $$
 
-    where $M$ is the set of real (unpadded) tokens. Matches
+    where $u_{n,t}$ are the logits of example $n$ at step $t$, $y_{n,t}$ its target
+    and $\mathcal{M}$ the set of real (unpadded) tokens. Matches
     ``torch.nn.functional.cross_entropy`` with ``reduction="mean"`` on the
     unpadded tokens. If no token is counted the loss is 0 with a zero gradient
     (torch would return NaN).
 
     Parameters
     ----------
-    logits : ndarray, shape (N, T, V) or (N, V)
+    logits : ndarray, shape (N, T, |V|) or (N, |V|)
     targets : ndarray of int, shape (N, T) or (N,)
-        Class indices in ``[0, V)``.
+        Class indices in ``[0, |V|)``.
     mask : ndarray of bool, shape of ``targets``, optional
         ``True`` = real token (counted), ``False`` = padding (ignored).
 
@@ -278,11 +280,11 @@ def l2_loss(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     r"""Mean squared error, as ``torch.nn.MSELoss()`` (reduction ``"mean"``), and its gradient.
 
     $$
-    L = \frac{1}{K}\sum_k (\hat y_k - y_k)^2, \qquad
-    \frac{\partial L}{\partial \hat y_k} = \frac{2}{K}(\hat y_k - y_k)
+    \mathcal{L} = \frac{1}{m}\sum_{k=1}^{m} (\hat y_k - y_k)^2, \qquad
+    \frac{\partial \mathcal{L}}{\partial \hat y_k} = \frac{2}{m}(\hat y_k - y_k)
     $$
 
-    with $K$ the number of elements (no factor $\tfrac12$).
+    with $m$ the number of elements (no factor $\tfrac12$).
 
     Parameters
     ----------
@@ -318,10 +320,12 @@ def causal_mask(T: int) -> np.ndarray:
 
 
 def padding_mask(lengths: np.ndarray, T: int) -> np.ndarray:
-    r"""Boolean (N, T) mask that is ``True`` at padded positions $t \ge \ell_n$.
+    r"""Boolean (N, T) mask that is ``True`` at the padded positions of each row.
 
-    (torch's ``key_padding_mask`` meaning; the complement is the loss mask of
-    :func:`cross_entropy`.)
+    Row $n$ is ``False`` at its first $\ell_n$ = ``lengths[n]`` positions and
+    ``True`` after them (column index $\ge \ell_n$, counting from 0). This is
+    torch's ``key_padding_mask`` meaning; the complement is the loss mask of
+    :func:`cross_entropy`.
 
     Parameters
     ----------

@@ -75,7 +75,10 @@ class Layer:
 
 
 class Linear(Layer):
-    r"""Affine map $y = x W^\top + b$ over the last axis, like ``torch.nn.Linear``.
+    r"""Affine map $y = W x + b$ on the last axis, like ``torch.nn.Linear``.
+
+    ``weight`` is $W$ in the shape torch stores, (out, in). An array holds one
+    vector per row along its last axis, so the code computes ``x @ W.T + b``.
 
     Parameters
     ----------
@@ -131,10 +134,11 @@ class Linear(Layer):
 
 
 class Embedding(Layer):
-    r"""Lookup table: token id $i$ → row $W_i$, like ``torch.nn.Embedding``.
+    r"""Lookup table: token id $x$ → row $E_x$ of the table $E$, like ``torch.nn.Embedding``.
 
-    The backward scatters $dy$ back into the rows that were read (a row read twice
-    gets both gradients). ``weight`` (V, E) is drawn from $\mathcal N(0, 1)$, torch's default.
+    $E$ is ``weight``, of shape (|V|, ``embedding_dim``), drawn from
+    $\mathcal N(0, 1)$, torch's default. The backward scatters $dy$ back into
+    the rows that were read (a row read twice gets both gradients).
 
     Examples
     --------
@@ -152,7 +156,7 @@ class Embedding(Layer):
         self._cache = None
 
     def forward(self, ids: np.ndarray) -> np.ndarray:
-        """ids: int array of any shape (...) → (..., E)."""
+        """ids: int array of any shape (...) → (..., embedding_dim)."""
         ids = np.asarray(ids)
         check_tokens("Embedding.forward", "ids", ids, self.num_embeddings)
         self._cache = ids
@@ -176,11 +180,11 @@ class LayerNorm(Layer):
     r"""Normalise over the last axes, then scale and shift, like ``torch.nn.LayerNorm``.
 
     $$
-    \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad y = \gamma \odot \hat x + \beta
+    \hat x = \frac{x - \mu}{\sqrt{v + \epsilon}}, \qquad y = w \odot \hat x + b
     $$
 
-    with $\mu, \sigma^2$ the mean and (biased) variance over ``normalized_shape``;
-    $\gamma$ is ``weight`` (ones), $\beta$ is ``bias`` (zeros).
+    with $\mu, v$ the mean and (biased) variance over ``normalized_shape``;
+    $w$ is ``weight`` (ones at first), $b$ is ``bias`` (zeros at first).
 
     Examples
     --------
@@ -217,9 +221,12 @@ class LayerNorm(Layer):
         r"""Gradients of ``weight``, ``bias`` and ``x``.
 
         $$
-        dx = \frac{1}{M\sigma}\Big(M\, d\hat x - \sum d\hat x - \hat x \sum d\hat x\, \hat x\Big),
-        \quad d\hat x = dy\,\gamma
+        dx = \frac{1}{m\sqrt{v + \epsilon}}
+        \Big(m\, d\hat x - \sum d\hat x - \hat x \sum d\hat x\, \hat x\Big),
+        \quad d\hat x = dy \odot w
         $$
+
+        with $m$ the number of normalised entries (the sums run over them).
         """
         x_hat, inv_std, axes = self._get_cache()
         lead = tuple(range(d_out.ndim - len(axes)))
@@ -291,7 +298,10 @@ class Dropout(Layer):
 
 
 def conv_output_size(H: int, K: int, stride: int = 1, padding: int = 0) -> int:
-    r"""Output length of a convolution: $\lfloor (H + 2P - K)/S \rfloor + 1$.
+    r"""Output length of a convolution: $\lfloor (H_\text{in} + 2p - K_H)/s \rfloor + 1$.
+
+    ``H`` is the input length $H_\text{in}$, ``K`` the kernel length $K_H$,
+    ``stride`` $s$ and ``padding`` $p$ (the same formula gives $W_\text{out}$).
 
     Examples
     --------
@@ -305,11 +315,12 @@ class Conv2d(Layer):
     r"""2-D convolution (cross-correlation, like ``torch.nn.Conv2d``).
 
     $$
-    y_{n,o,i,j} = b_o + \sum_{c,p,q} W_{o,c,p,q}\, x_{n,c,\,iS+p,\,jS+q}
+    Y_{n,o,i,j} = b_o + \sum_{c,k,l} W_{o,c,k,l}\, \bar X_{n,c,\,i s+k,\,j s+l}
     $$
 
-    over the zero-padded input. The loop runs over the $K_H K_W$ kernel offsets;
-    each offset is one matrix product over channels. The backward is again a
+    with $\bar X$ the input with $p$ cells of zeros added around it, stride $s$,
+    and every index counted from 0. The loop runs over the $K_H K_W$ kernel
+    offsets $(k, l)$; each offset is one matrix product over channels. The backward is again a
     convolution: $dx$ correlates $dy$ with the flipped kernel, $dW$ correlates
     $x$ with $dy$.
 
@@ -355,7 +366,7 @@ class Conv2d(Layer):
         self._cache = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """x: (N, C_in, H, W) → (N, C_out, H_out, W_out)."""
+        """x: (N, C_in, H_in, W_in) → (N, C_out, H_out, W_out)."""
         where = "Conv2d.forward"
         check_float(where, "x", x)
         check_shape(where, "x", x, ("N", self.in_channels, "H", "W"))

@@ -30,12 +30,14 @@ class CountAR:
     r"""Count-based autoregressive model of order $\tau$ over discrete symbols.
 
     $$
-    \hat p(x_t = b \mid x_{t-\tau}, \dots, x_{t-1} = a)
-      = \frac{n(a, b) + \alpha}{n(a) + \alpha |V|}
+    \hat p(x_t = v \mid (x_{t-\tau}, \dots, x_{t-1}) = a)
+      = \frac{n(a, v) + \alpha}{n(a) + \alpha \lvert\mathcal{V}\rvert}
     $$
 
-    where $n(a, b)$ counts how often context $a$ was followed by $b$ in the
-    training sequences and $\alpha \ge 0$ is add-$\alpha$ smoothing. At the start
+    where $n(a, v)$ counts how often context $a$ was followed by the symbol $v$
+    in the training sequences, $n(a)$ how often $a$ occurred, $\mathcal{V}$ is the
+    set of symbols seen in training (``eos`` included) and $\alpha \ge 0$ is
+    add-$\alpha$ smoothing. At the start
     of a sequence the context is shorter: $x_1$ is conditioned on nothing,
     $x_2$ on $x_1$, and so on, exactly as in the chain rule.
 
@@ -230,11 +232,12 @@ class LinearAR:
 
 
 def latent_states(x: Any, g: Callable[[np.ndarray, np.ndarray], np.ndarray], h0: Any) -> np.ndarray:
-    r"""Run a latent autoregressive model: $h_t = g(h_{t-1}, x_{t-1})$ for $t = 1..T$.
+    r"""Run a latent autoregressive model: $h_t = g(h_{t-1}, x_{t-1})$ for $t = 2..T$.
 
-    The state $h_t$ has a fixed size however long the past is; a prediction
-    $\hat x_t = p(x_t \mid h_t)$ reads only $h_t$. An RNN is this model with $g$
-    learned.
+    The first state $h_1$ is ``h0``, the state before anything is seen. The
+    state $h_t$ has a fixed size however long the past is; the prediction of
+    $x_t$ reads only $h_t$, $p(x_t \mid x_1, \dots, x_{t-1}) \approx p(x_t \mid h_t)$.
+    An RNN is this model with $g$ learned.
 
     Parameters
     ----------
@@ -243,7 +246,7 @@ def latent_states(x: Any, g: Callable[[np.ndarray, np.ndarray], np.ndarray], h0:
     g : callable
         The update ``g(h_prev, x_prev) -> h``.
     h0 : array
-        The state before anything is seen.
+        The state before anything is seen; it is returned as $h_1$, the first row.
 
     Returns
     -------

@@ -16,11 +16,14 @@ __all__ = ["SGD", "Adam"]
 class SGD:
     r"""Stochastic gradient descent with optional (heavy-ball) momentum, as ``torch.optim.SGD``.
 
+    For each parameter array $w$, with $\delta w_k = \partial \mathcal{L}/\partial w$
+    the gradient passed to update $k$:
+
     $$
-    b_t = \mu\, b_{t-1} + g_t \;(b_1 = g_1), \qquad \theta_t = \theta_{t-1} - \eta\, b_t
+    m_k = \mu\, m_{k-1} + \delta w_k \;(m_1 = \delta w_1), \qquad w_k = w_{k-1} - \eta\, m_k
     $$
 
-    With $\mu = 0$ this is plain gradient descent $\theta \leftarrow \theta - \eta g$.
+    With $\mu = 0$ this is plain gradient descent $w \leftarrow w - \eta\, \delta w$.
 
     Parameters
     ----------
@@ -60,13 +63,17 @@ class SGD:
 class Adam:
     r"""Adam, as ``torch.optim.Adam``: momentum on the gradient and on its square, bias-corrected.
 
+    For each parameter array $w$, with $\delta w_k = \partial \mathcal{L}/\partial w$
+    the gradient passed to update $k = 1, 2, \dots$ (elementwise operations):
+
     $$
-    m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2
+    m_k = \beta_1 m_{k-1} + (1-\beta_1)\, \delta w_k,\quad
+    v_k = \beta_2 v_{k-1} + (1-\beta_2)\, \delta w_k^2, \quad m_0 = v_0 = 0
     $$
 
     $$
-    \theta_t = \theta_{t-1} -
-    \eta\,\frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}
+    w_k = w_{k-1} -
+    \eta\,\frac{m_k/(1-\beta_1^k)}{\sqrt{v_k/(1-\beta_2^k)} + \epsilon}
     $$
 
     The first step moves every parameter by about $\eta$ whatever the gradient's scale.

@@ -1,13 +1,16 @@
 r"""Recurrent layers in NumPy with backpropagation through time written by hand.
 
 ``RNN``, ``LSTM`` and ``GRU`` use PyTorch's parameter names, layouts and gate
-orders (``weight_ih_l{k}`` is ``(G*H, D)`` with the G gate blocks stacked), so
+orders: ``weight_ih_l{k}`` is $W_{xh}$, of shape $(n_g H, D)$ with the $n_g$ gate
+blocks stacked (``weight_hh_l{k}`` is $W_{hh}$, of shape $(n_g H, H)$), so
 ``from_torch`` copies a ``torch.nn`` module exactly. Inputs are batch-first
-``(N, T, D)``; states are ``(num_layers, N, H)`` as in torch.
+``(N, T, D)``; states are ``(n_layers, N, H)`` as in torch.
 
-Each class only writes its *cell*: one time step forward and backward, with the
-input and recurrent pre-activations $g^x = x_t W_{ih}^\top + b_{ih}$ and
-$g^h = h_{t-1} W_{hh}^\top + b_{hh}$ computed by the shared loops in
+Each class only writes its *cell*: one time step forward and backward. The
+input part $a^x_t = W_{xh} x_t + b_{xh}$ and the recurrent part
+$a^h_t = W_{hh} h_{t-1} + b_{hh}$ of the values before the activations
+(``g_x`` and ``g_h`` in the code; with one example per row they read
+``x @ W_xh.T + b_xh``) are computed by the shared loops in
 :class:`Recurrent`. Those loops are the point of S2.2: ``forward`` walks from
 the first step to the last, ``backward`` from the last step back to the first.
 
@@ -43,13 +46,13 @@ __all__ = [
     "gradient_norms_vs_distance",
 ]
 
-State = Any  # ndarray (L, N, H) for RNN/GRU, (h, c) tuple of them for LSTM
+State = Any  # ndarray (n_layers, N, H) for RNN/GRU, (h, c) tuple of them for LSTM
 
 
 class Recurrent:
     """Shared machinery: parameters, the time loops of forward and BPTT, ``from_torch``.
 
-    Subclasses set ``gate_blocks`` (G) and write ``_cell`` / ``_cell_backward``.
+    Subclasses set ``gate_blocks`` ($n_g$) and write ``_cell`` / ``_cell_backward``.
     Internally a state is a tuple: ``(h,)`` or ``(h, c)``.
     """
 
@@ -100,12 +103,19 @@ class Recurrent:
         return W_ih, W_hh, getattr(self, f"bias_ih_l{k}"), getattr(self, f"bias_hh_l{k}")
 
     def set_spectral_norm(self, rho: float, layer: int = 0) -> None:
-        r"""Rescale $W_{hh}$ of one layer so that its largest singular value is $\rho$.
+        r"""Rescale $W_{hh}$ of one layer so that $\rho = \sigma_{\max}(W_{hh})$ is ``rho``.
 
-        $\rho < 1$ with tanh makes gradients vanish over time. $\rho > 1$ is what
-        lets them explode with ReLU, but it is not enough on its own: ReLU switches
-        units off, so a modest $\rho$ (say 1.5) may still decay and a larger one
-        (say 3) explodes (S2.4). For LSTM/GRU the stacked gate matrix is scaled.
+        $\rho$ is the largest singular value (the spectral norm), not the spectral
+        radius. One step multiplies the gradient by $\operatorname{diag}(\phi'(a_t))\,W_{hh}$,
+        whose norm is at most $\gamma\rho$, with $\gamma = \max\lvert\phi'\rvert = 1$
+        for tanh and ReLU. So $\rho < 1$ guarantees that gradients vanish over time,
+        and $\rho > 1$ is necessary for them to explode, but not sufficient: the
+        $\phi'$ factors (a ReLU unit that is off, a saturated tanh unit) shrink the
+        product, and the directions that successive steps stretch most need not
+        line up (the spectral radius can be far below $\rho$). In S2.4 a ReLU RNN
+        still decays at $\rho = 1.5$, where the spectral radius of its $W_{hh}$ is
+        0.75, and explodes at $\rho = 3$. For LSTM/GRU the whole stacked matrix
+        $W_{hh}$ of all gate blocks is scaled.
         """
         W_hh = getattr(self, f"weight_hh_l{layer}")
         W_hh *= rho / np.linalg.norm(W_hh, ord=2)
@@ -125,7 +135,7 @@ class Recurrent:
         ----------
         x : ndarray, shape (N, T, D)
             Batch-first input.
-        h0 : ndarray (L, N, H), or for the LSTM a tuple ``(h0, c0)``; optional (zeros)
+        h0 : ndarray (n_layers, N, H), or for the LSTM a tuple ``(h0, c0)``; optional (zeros)
 
         Returns
         -------
@@ -174,21 +184,23 @@ class Recurrent:
     def backward(self, d_output: np.ndarray, d_state: State = None) -> dict[str, np.ndarray]:
         r"""Backpropagation through time: from the last step back to the first.
 
-        At each step the gradient reaching $h_t$ is the output's own gradient plus
-        what flows back from step $t+1$; the shared weights collect a sum over steps.
+        At each step the gradient $\delta h_t$ reaching $h_t$ is the output's own
+        gradient plus what flows back from step $t+1$; the shared weights collect a
+        sum over steps.
 
         Parameters
         ----------
         d_output : ndarray, shape (N, T, H)
-            $\partial L/\partial\, \text{output}$.
+            $\partial \mathcal{L}/\partial\, \text{output}$.
         d_state : like the returned state, optional
-            $\partial L/\partial h_T$ (and $c_T$) of every layer.
+            $\partial \mathcal{L}/\partial h_T$ (and $\partial \mathcal{L}/\partial c_T$) of
+            every layer.
 
         Returns
         -------
         dict
             Gradients keyed by torch's parameter names, plus ``"x"`` (N, T, D),
-            ``"h0"`` (L, N, H) (and ``"c0"`` for the LSTM).
+            ``"h0"`` (n_layers, N, H) (and ``"c0"`` for the LSTM).
         """
         where = f"{type(self).__name__}.backward"
         if self._cache is None:
@@ -206,7 +218,7 @@ class Recurrent:
 
         grads: dict[str, np.ndarray] = {}
         d_init = [np.zeros((L, N, H)) for _ in range(self.n_states)]
-        self.grad_h = np.zeros((L, N, T, H))  # dL/dh_t of every layer, for the S2.4 probe
+        self.grad_h = np.zeros((L, N, T, H))  # d(loss)/dh_t of every layer, for the S2.4 probe
         d_layer_out = d_output
         for k in reversed(range(L)):
             W_ih, W_hh, _, _ = self._weights(k)
@@ -288,11 +300,12 @@ class RNN(Recurrent):
     r"""Vanilla (Elman) RNN, as ``torch.nn.RNN``.
 
     $$
-    h_t = \phi(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}), \quad \phi = \tanh
-    \text{ or relu}
+    h_t = \phi(W_{xh} x_t + b_{xh} + W_{hh} h_{t-1} + b_{hh}), \quad \phi = \tanh
+    \text{ or ReLU}
     $$
 
-    The same function and the same weights at every step.
+    The same function and the same weights at every step. A batch holds one
+    example per row, so the code computes ``x_t @ W_xh.T``.
 
     Examples
     --------
@@ -345,8 +358,9 @@ class LSTM(Recurrent):
     c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t, \qquad h_t = o_t \odot \tanh(c_t)
     $$
 
-    with $a_t = x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}$ of shape (N, 4H),
-    all four gates in one matrix product. The state is the tuple ``(h, c)``.
+    with $a_t = W_{xh} x_t + b_{xh} + W_{hh} h_{t-1} + b_{hh} \in \mathbb{R}^{4H}$ and
+    $a_t = [a^i_t; a^f_t; a^g_t; a^o_t]$: all four blocks in one matrix product
+    ((N, 4H) for a batch). The state is the tuple ``(h, c)``.
 
     Examples
     --------
@@ -388,15 +402,16 @@ class GRU(Recurrent):
     r"""Gated recurrent unit, as ``torch.nn.GRU`` (gate order r, z, n).
 
     $$
-    r_t = \sigma(g^x_r + g^h_r),\quad z_t = \sigma(g^x_z + g^h_z),\quad
-    n_t = \tanh(g^x_n + r_t \odot g^h_n)
-    $$
-
-    $$
+    \begin{aligned}
+    r_t &= \sigma(W_{xr} x_t + b_{xr} + W_{hr} h_{t-1} + b_{hr}), \quad
+    z_t = \sigma(W_{xz} x_t + b_{xz} + W_{hz} h_{t-1} + b_{hz}), \\
+    n_t &= \tanh\big(W_{xn} x_t + b_{xn} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\big), \quad
     h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+    \end{aligned}
     $$
 
-    with $g^x = x_t W_{ih}^\top + b_{ih}$, $g^h = h_{t-1} W_{hh}^\top + b_{hh}$ (N, 3H).
+    with the blocks stacked in the order r, z, n: $W_{xh} = [W_{xr}; W_{xz}; W_{xn}]$
+    (3H, D), $W_{hh} = [W_{hr}; W_{hz}; W_{hn}]$ (3H, H), and the biases likewise.
     The reset gate multiplies $W_{hn} h_{t-1} + b_{hn}$ (PyTorch's convention).
     Three gate blocks instead of the LSTM's four: 3/4 of the parameters.
 
@@ -433,17 +448,20 @@ class GRU(Recurrent):
 
 
 class LinearRNN:
-    r"""Scalar linear RNN $S_k = S_{k-1} w_{rec} + X_k w_x$, $S_0 = 0$, for counting ones.
+    r"""Scalar linear RNN $h_t = w_\text{rec}\, h_{t-1} + w_x\, x_t$, $h_0 = 0$, for counting ones.
 
-    With $w_x = w_{rec} = 1$ the final state $S_T$ is the number of ones in a
+    With $w_x = w_\text{rec} = 1$ the final state $h_T$ is the number of ones in a
     binary sequence. The loss is the mean squared error on the final state,
-    $\xi = \frac1N\sum_n (S_T^{(n)} - y^{(n)})^2$, and the gradients follow from
+    $\mathcal{L} = \frac1N\sum_n (h_T^{(n)} - y^{(n)})^2$, and the gradients follow from
     the chain rule, unrolled from the last step back:
 
     $$
-    \frac{\partial \xi}{\partial S_{k-1}} = \frac{\partial \xi}{\partial S_k} w_{rec},\quad
-    \frac{\partial \xi}{\partial w_x} = \sum_k \frac{\partial \xi}{\partial S_k} X_k,\quad
-    \frac{\partial \xi}{\partial w_{rec}} = \sum_k \frac{\partial \xi}{\partial S_k} S_{k-1}
+    \frac{\partial \mathcal{L}}{\partial h_{t-1}} =
+    \frac{\partial \mathcal{L}}{\partial h_t} w_\text{rec},\quad
+    \frac{\partial \mathcal{L}}{\partial w_x} =
+    \sum_t \frac{\partial \mathcal{L}}{\partial h_t} x_t,\quad
+    \frac{\partial \mathcal{L}}{\partial w_\text{rec}} =
+    \sum_t \frac{\partial \mathcal{L}}{\partial h_t} h_{t-1}
     $$
 
     Examples
@@ -457,7 +475,7 @@ class LinearRNN:
         self.w_x, self.w_rec = float(w_x), float(w_rec)
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        """X: (N, T) → states S: (N, T + 1), with S[:, 0] = S_0 = 0."""
+        """X: (N, T) → states (N, T + 1): column t is h_t, column 0 is h_0 = 0."""
         check_shape("LinearRNN.forward", "X", X, ("N", "T"))
         N, T = X.shape
         S = np.zeros((N, T + 1))
@@ -466,27 +484,32 @@ class LinearRNN:
         return S
 
     def loss(self, X: np.ndarray, targets: np.ndarray) -> float:
-        """Mean squared error of the final state, $\\xi$."""
+        r"""Mean squared error of the final state, $\mathcal{L}$."""
         return float(np.mean((self.forward(X)[:, -1] - targets) ** 2))
 
     def gradients(self, X: np.ndarray, targets: np.ndarray) -> tuple[float, float]:
-        r"""$(\partial\xi/\partial w_x, \partial\xi/\partial w_{rec})$ by BPTT."""
+        r"""Gradients of the loss with respect to $w_x$ and $w_\text{rec}$, by BPTT.
+
+        Returns $(\partial\mathcal{L}/\partial w_x, \partial\mathcal{L}/\partial w_\text{rec})$,
+        applying the chain rule from the last step back to the first.
+        """
         S = self.forward(X)
         N, T = X.shape
-        dS = 2.0 * (S[:, -1] - targets) / N  # dξ/dS_T
+        dS = 2.0 * (S[:, -1] - targets) / N  # d(loss)/dh_T
         dw_x = dw_rec = 0.0
         for k in range(T, 0, -1):
             dw_x += float(np.sum(dS * X[:, k - 1]))
             dw_rec += float(np.sum(dS * S[:, k - 1]))
-            dS = dS * self.w_rec  # dξ/dS_{k-1}
+            dS = dS * self.w_rec  # d(loss)/dh_{k-1}
         return dw_x, dw_rec
 
     def fit(self, X: np.ndarray, targets: np.ndarray, lr: float, steps: int) -> list[float]:
-        r"""Plain gradient descent on $w_x, w_{rec}$; returns the loss before each step.
+        r"""Plain gradient descent on $w_x, w_\text{rec}$; returns the loss before each step.
 
-        Gradients scale like $w_{rec}^T$, so keep sequences short (or ``lr``
-        small): with $T = 4$ and $\eta = 0.02$ it converges; with $T = 6$ the same
-        rate overshoots and stalls far from the answer, while $\eta = 0.005$ converges.
+        The gradient reaching $h_t$ scales like $w_\text{rec}^{\,T-t}$, so keep
+        sequences short (or the learning rate $\eta$ = ``lr`` small): with $T = 4$
+        and $\eta = 0.02$ it converges; with $T = 6$ the same rate overshoots and
+        stalls far from the answer, while $\eta = 0.005$ converges.
 
         Examples
         --------
@@ -514,11 +537,15 @@ def clip_grad_norm(
     r"""Clip gradients by their global L2 norm, in place, as ``torch.nn.utils.clip_grad_norm_``.
 
     $$
-    \|g\| = \sqrt{\textstyle\sum_p \|g_p\|^2}, \qquad g \leftarrow g \cdot
-    \frac{\theta}{\|g\| + 10^{-6}} \ \text{ if } \|g\| > \theta
+    \|\nabla \mathcal{L}\| = \sqrt{\textstyle\sum_{W} \|\partial \mathcal{L}/\partial W\|^2}, \qquad
+    \nabla \mathcal{L} \leftarrow \nabla \mathcal{L} \cdot
+    \min\Big(1, \frac{\theta}{\|\nabla \mathcal{L}\| + 10^{-6}}\Big)
     $$
 
-    Input gradients (``skip``) are neither counted nor scaled.
+    The sum runs over every gradient array in ``grads`` except the input
+    gradients (``skip``), which are neither counted nor scaled. The factor is
+    below 1 only when $\|\nabla \mathcal{L}\| + 10^{-6} > \theta$; the new norm is
+    then a hair below $\theta$.
 
     Parameters
     ----------
@@ -548,13 +575,14 @@ def clip_grad_norm(
 def truncated_bptt(
     model: Recurrent, x: np.ndarray, k: int, d_output: np.ndarray, h0: State = None
 ) -> tuple[np.ndarray, State, dict[str, np.ndarray]]:
-    r"""Truncated BPTT: run a long sequence in chunks of ``k`` steps.
+    r"""Truncated BPTT: run a long sequence in chunks of ``k`` steps ($T_\text{chunk}$).
 
     The state is carried forward from chunk to chunk, but gradients are not
-    carried back: each chunk's backward starts with $\partial L/\partial h_{\text{end}} = 0$
-    and its gradient w.r.t. its initial state is dropped (the "detach"). So the
-    loss at step $t$ reaches back only to the start of its chunk, at most ``k``
-    steps. Parameter gradients are summed over chunks.
+    carried back: each chunk's backward starts with no gradient on its final
+    state (nothing from the next chunk), and its gradient w.r.t. its initial
+    state is dropped (the "detach"). So the loss at step $t$ reaches back only
+    to the start of its chunk, at most ``k`` steps. Parameter gradients are
+    summed over chunks.
 
     Parameters
     ----------
@@ -600,11 +628,14 @@ def gradient_norms_vs_distance(
     r"""$\|\partial h_T / \partial h_{T-j}\|_F$ for $j = 0, \dots, T-1$, averaged over the batch.
 
     How strongly the last hidden state (of the top layer) depends on the state
-    $j$ steps earlier. For a tanh RNN
-    $\partial h_T/\partial h_t = \prod_{s=t+1}^{T} \mathrm{diag}(\phi'(a_s))\, W_{hh}$,
-    so the largest singular value of $W_{hh}$ decides whether it shrinks or grows
-    with $j$. The full Jacobian is obtained by backpropagating each unit vector
-    $e_i$ as $\partial L/\partial h_T$ (H backward passes in one batch).
+    $j$ steps earlier. For an RNN, $\partial h_T/\partial h_t$ is the product
+    $\operatorname{diag}(\phi'(a_T))\, W_{hh} \cdots \operatorname{diag}(\phi'(a_{t+1}))\, W_{hh}$,
+    so its spectral norm is at most $(\gamma\rho)^{T-t}$ with
+    $\rho = \sigma_{\max}(W_{hh})$ and $\gamma = \max\lvert\phi'\rvert$ (1 for tanh
+    and ReLU). $\gamma\rho < 1$ makes the norm shrink with $j$; $\rho > 1$ only
+    allows growth, it does not cause it (see :meth:`Recurrent.set_spectral_norm`).
+    The full Jacobian is obtained by backpropagating each unit vector $e_i$ as
+    $\partial \mathcal{L}/\partial h_T$ (H backward passes in one batch).
     With ``wrt="x"`` it returns $\|\partial h_T/\partial x_{T-j}\|_F$ instead.
 
     Returns

@@ -67,7 +67,7 @@ def _cell_name(where: str, rnn: Any) -> str:
 
 
 def _top_h(state: Any) -> np.ndarray:
-    """h of the last layer, (N, H), from a state (L, N, H) or (h, c)."""
+    """h of the last layer, (N, H), from a state (n_layers, N, H) or (h, c)."""
     return (state[0] if isinstance(state, tuple) else state)[-1]
 
 
@@ -75,12 +75,14 @@ class CharRNNLM:
     r"""Character-level language model: embedding → RNN/LSTM/GRU → Linear to the vocabulary.
 
     $$
-    h_t = \mathrm{RNN}(e_{x_t}, h_{t-1}), \qquad p(x_{t+1} \mid x_{\le t}) =
-    \mathrm{softmax}(W_{hy} h_t + b_y)
+    h_t = \mathrm{RNN}(E_{x_t}, h_{t-1}), \qquad u_t = W_{hy} h_t + b_y, \qquad
+    p(x_{t+1} \mid x_1, \dots, x_t) = \mathrm{softmax}(u_t)
     $$
 
-    trained with the cross-entropy of the next character at every step.
-    With ``embedding_dim=None`` the input is one-hot ($e_{x_t}$ = a column of $I_V$).
+    trained with the cross-entropy of the next character at every step;
+    $E$ is ``embedding.weight`` and $W_{hy}$, $b_y$ are ``head``.
+    With ``embedding_dim=None`` the input is one-hot ($E_{x_t}$ = the one-hot
+    vector of $x_t$, of size $\lvert\mathcal{V}\rvert$).
 
     Examples
     --------
@@ -120,7 +122,7 @@ class CharRNNLM:
         return self.embedding(ids)
 
     def forward(self, ids: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
-        """ids: int (N, T) → logits (N, T, V) and the recurrent state."""
+        """ids: int (N, T) → logits (N, T, |V|) and the recurrent state."""
         check_shape("CharRNNLM.forward", "ids", ids, ("N", "T"))
         check_tokens("CharRNNLM.forward", "ids", ids, self.vocab_size)
         out, state = self.rnn(self._embed(ids), state)
@@ -156,8 +158,10 @@ class CharRNNLM:
     ) -> list[int]:
         r"""Generate ``length`` more ids after ``start_ids``, feeding each sample back in.
 
-        Draws from $\mathrm{softmax}(z / \tau)$: $\tau < 1$ sharpens, $\tau > 1$
-        flattens; ``temperature=0`` takes the argmax (greedy).
+        Draws from $\mathrm{softmax}(u_t / \kappa)$ with the temperature
+        $\kappa$ = ``temperature`` (other texts write $\tau$ or $T$): $\kappa < 1$
+        sharpens, $\kappa > 1$ flattens; ``temperature=0`` (or below) takes the
+        argmax (greedy).
         """
         rng = as_rng(rng)
         ids = [int(i) for i in start_ids]
@@ -201,31 +205,38 @@ class CharRNNLM:
 
 
 class Decoder:
-    r"""Recurrent decoder with optional additive attention over a memory (N, S, F).
+    r"""Recurrent decoder with optional additive attention over a memory $M$ (N, S, F).
 
-    Without attention $h_t = \mathrm{RNN}(e_{y_{t-1}}, h_{t-1})$. With attention the
-    previous state queries the memory first,
+    The decoder state is $s_t$; the input at step $t$ is the previous token
+    $y_{t-1}$ ($y_0$ = ``<bos>``). Without attention
+    $s_t = \mathrm{RNN}(E_{y_{t-1}}, s_{t-1})$. With attention the previous state
+    queries the rows $m_j$ of the memory first,
 
     $$
-    c_t = \sum_j \alpha_{tj} m_j, \qquad
-    \alpha_t = \mathrm{softmax}_j\big(v^\top \tanh(W_s h_{t-1} + W_h m_j)\big),
+    e_{tj} = w_a^\top \tanh(W_s s_{t-1} + W_m m_j), \qquad
+    \alpha_{tj} = \mathrm{softmax}_j(e_{tj}), \qquad
+    \mathrm{ctx}_t = \sum_j \alpha_{tj} m_j,
     $$
 
-    and the RNN reads $[e_{y_{t-1}}; c_t]$. Logits are $W_{hy} h_t + b_y$.
+    and the RNN reads $[E_{y_{t-1}}; \mathrm{ctx}_t]$. The logits are
+    $u_t = W_\text{head}\, s_t + b_\text{head}$ (``head``). $W_s$, $W_m$ and $w_a$
+    are ``attention.W_s``, ``attention.W_h`` and ``attention.v``, with
+    $d_a = H$ (see :class:`~seqnotes.scratch.AdditiveAttention`).
 
     Parameters
     ----------
     vocab_size, embedding_dim, hidden_size : int
     memory_dim : int or None
-        $F$, the size of each memory vector; ``None`` = no attention.
+        $F$, the size of each memory row; ``None`` = no attention.
     cell : "rnn", "lstm" or "gru"
     attention_bias : bool
-        Give the score one bias, $v^\top \tanh(W_s h_{t-1} + W_h m_j + b)$, held
+        Give the score one bias, $w_a^\top \tanh(W_s s_{t-1} + W_m m_j + b_a)$, held
         by ``W_h``, as :class:`seqnotes.nn.RNNDecoder` does (the score of Bahdanau
         et al. has no bias).
     output_context : bool
-        With attention, read the logits from $[h_t; c_t]$, $W_{hy} [h_t; c_t] + b_y$,
-        as :class:`seqnotes.nn.RNNDecoder` does (default: from $h_t$ alone).
+        With attention, read the logits from $[s_t; \mathrm{ctx}_t]$,
+        $u_t = W_\text{head} [s_t; \mathrm{ctx}_t] + b_\text{head}$, as
+        :class:`seqnotes.nn.RNNDecoder` does (default: from $s_t$ alone).
     """
 
     def __init__(
@@ -264,7 +275,7 @@ class Decoder:
         memory: np.ndarray | None = None,
         memory_mask: np.ndarray | None = None,
     ) -> tuple[np.ndarray, Any, np.ndarray | None]:
-        """Teacher forcing: y_in (N, T) → logits (N, T, V), final state, weights (N, T, S)."""
+        """Teacher forcing: y_in (N, L) → logits (N, L, |V|), final state, weights (N, L, S)."""
         check_shape("Decoder.forward", "y_in", y_in, ("N", "T"))
         check_tokens("Decoder.forward", "y_in", y_in, self.vocab_size)
         e = self.embedding(y_in)
@@ -272,7 +283,7 @@ class Decoder:
             out, state = self.rnn(e, state)
             return self.head(out), state, None
         outs, weights = [], []
-        for t in range(y_in.shape[1]):  # attention needs h_{t-1} first: one step at a time
+        for t in range(y_in.shape[1]):  # attention needs s_{t-1} first: one step at a time
             context, alpha = self.attention.forward(_top_h(state), memory, memory_mask)
             out, state = self.rnn(np.concatenate([e[:, t], context], axis=-1)[:, None], state)
             outs.append(np.concatenate([out, context[:, None]], -1) if self.output_context else out)
@@ -307,7 +318,8 @@ class Decoder:
 class Seq2Seq:
     r"""Encoder–decoder: a GRU reads the source, a GRU decoder writes the target.
 
-    The encoder's final state $h_S$ summarises the source and starts the decoder.
+    The encoder's final state $h_S$ summarises the source and starts the decoder
+    ($s_0 = h_S$).
     With ``attention=True`` the decoder also looks at every encoder state at
     every step (Bahdanau). Forward-only (the PyTorch twin is trained).
 
@@ -360,7 +372,7 @@ class Seq2Seq:
         return p | {f"decoder.{k}": v for k, v in self.decoder.params().items()}
 
     def encode(self, src: np.ndarray) -> tuple[np.ndarray, Any]:
-        """src: int (N, S) → encoder states (N, S, H) and final state."""
+        r"""src: int (N, S) → encoder states $h_1, \dots, h_S$ (N, S, H) and final state."""
         check_shape("Seq2Seq.encode", "src", src, ("N", "S"))
         check_tokens("Seq2Seq.encode", "src", src, self.src_embedding.num_embeddings)
         return self.encoder(self.src_embedding(src))
@@ -368,7 +380,7 @@ class Seq2Seq:
     def forward(
         self, src: np.ndarray, tgt_in: np.ndarray, src_mask: np.ndarray | None = None
     ) -> np.ndarray:
-        """Teacher forcing: src (N, S), tgt_in (N, T) (starts with <bos>) → logits (N, T, V).
+        """Teacher forcing: src (N, S), tgt_in (N, L) (starts with <bos>) → logits (N, L, |V|).
 
         ``src_mask`` (N, S) is ``True`` at padded source positions (attention ignores them).
         """
@@ -400,10 +412,10 @@ class Seq2Seq:
 
     @classmethod
     def from_torch(cls, module: Any) -> Seq2Seq:
-        """Copy a :class:`seqnotes.nn.Seq2Seq` (with or without attention), in float64.
+        r"""Copy a :class:`seqnotes.nn.Seq2Seq` (with or without attention), in float64.
 
         Its choices are turned on here: one bias in the attention score, logits
-        from $[h_t; c_t]$, and ``<pad>`` = 0 masked in the source (``pad_id=0``).
+        from $[s_t; \mathrm{ctx}_t]$, and ``<pad>`` = 0 masked in the source (``pad_id=0``).
 
         Examples
         --------
@@ -440,12 +452,15 @@ class Seq2Seq:
 class Captioner:
     r"""Image captioning: CNN features → initial hidden state → decoder writes ``<start> … <end>``.
 
-    $h_0 = W_{init} f + b$ with $f$ the image feature vector (N, F). With
-    ``attention=True`` the features are a grid (N, P, F) of $P$ regions,
-    $h_0$ comes from their mean and at each word the decoder attends over the grid.
-    Forward-only.
+    $s_0 = W_\text{init}\, \mathrm{CNN}(I) + b_\text{init}$ with $\mathrm{CNN}(I)$
+    the feature vector of image $I$ (N, F) and $W_\text{init}$, $b_\text{init}$
+    the layer ``init_h``. With ``attention=True`` the features are a grid
+    (N, n_p, F), the rows $m_j$ of $M$, one per cell; $s_0$ comes from their
+    mean $\frac{1}{n_p}\sum_j m_j$ and at each word the decoder attends over the
+    grid. Forward-only.
 
-    ``init_tanh=True`` squashes the initial state, $h_0 = \tanh(W_{init} f + b)$;
+    ``init_tanh=True`` squashes the initial state,
+    $s_0 = \tanh(W_\text{init} \cdots + b_\text{init})$;
     ``attention_bias`` and ``output_context`` are passed to :class:`Decoder`.
     :meth:`from_torch` turns all three on, to match :class:`seqnotes.nn.Captioner`.
 
@@ -500,7 +515,7 @@ class Captioner:
         else:
             check_shape(where, "features", features, ("N", self.feature_dim))
             summary, memory = features, None
-        h0 = self.init_h(summary)[None]  # (1, N, H)
+        h0 = self.init_h(summary)[None]  # s_0, (1, N, H)
         if self.init_tanh:
             h0 = np.tanh(h0)
         if isinstance(self.decoder.rnn, LSTM):
@@ -508,7 +523,10 @@ class Captioner:
         return h0, memory
 
     def forward(self, features: np.ndarray, captions_in: np.ndarray) -> np.ndarray:
-        """features (N, F) or grid (N, P, F); captions_in (N, T) from <start> → logits (N, T, V)."""
+        """Logits (N, T, |V|) for captions_in (N, T) starting with <start> (teacher forcing).
+
+        ``features`` is (N, F), or with attention a grid (N, n_p, F).
+        """
         state, memory = self._start(features)
         check_shape("Captioner.forward", "captions_in", captions_in, (features.shape[0], "T"))
         logits, _, self.attention_weights = self.decoder.forward(captions_in, state, memory)
@@ -525,8 +543,9 @@ class Captioner:
     def from_torch(cls, module: Any) -> Captioner:
         r"""Copy a :class:`seqnotes.nn.Captioner` (plain or attending), in float64.
 
-        Its choices are turned on here: $h_0 = \tanh(W_{init} \bar f + b)$, one
-        bias in the attention score, logits from $[h_t; c_t]$. The copy starts
+        Its choices are turned on here:
+        $s_0 = \tanh\big(W_\text{init} \frac{1}{n_p}\sum_j m_j + b_\text{init}\big)$, one
+        bias in the attention score, logits from $[s_t; \mathrm{ctx}_t]$. The copy starts
         from the features, as the nn captioner does (its CNN is a separate module).
 
         Examples

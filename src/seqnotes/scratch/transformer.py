@@ -4,18 +4,20 @@ Every layer keeps torch's parameter names (``self_attn.in_proj_weight``,
 ``linear1.weight``, ``norm1.weight``, ...), so ``from_torch`` copies a
 ``torch.nn.TransformerEncoderLayer`` exactly, and ``backward`` returns a dict of
 gradients under the same names plus the inputs (``src``; ``tgt``, ``memory``).
-Inputs are batch-first (N, T, E) throughout.
+Inputs are batch-first (N, T, d_model) throughout.
 
-One encoder layer (post-LN, as in "Attention Is All You Need"):
+One encoder layer maps $X^{(l-1)}$ to $X^{(l)}$ (post-LN, as in "Attention Is
+All You Need"):
 
 $$
-x \leftarrow \mathrm{LayerNorm}(x + \mathrm{SelfAttn}(x)), \qquad
-x \leftarrow \mathrm{LayerNorm}(x + \mathrm{FFN}(x)).
+X' = \mathrm{LayerNorm}\big(X^{(l-1)} + \mathrm{MultiHead}(X^{(l-1)})\big), \qquad
+X^{(l)} = \mathrm{LayerNorm}\big(X' + \mathrm{FFN}(X')\big).
 $$
 
-The residual ("skip") connection means a layer learns only the change
-$f(x)$ added to $x$; ``norm_first=True`` moves the LayerNorm inside the branch
-(pre-LN, $x + f(\mathrm{LN}(x))$), which trains more stably in deep stacks.
+The residual ("skip") connection $X + f(X)$ means a sub-layer $f$ learns only
+the change added to $X$; ``norm_first=True`` moves the LayerNorm inside the
+branch (pre-LN, $X + f(\mathrm{LayerNorm}(X))$), which trains more stably in
+deep stacks.
 """
 
 from __future__ import annotations
@@ -70,22 +72,26 @@ def _check_dropout_relu(where: str, module: Any) -> None:
 def positional_encoding(T: int, d_model: int, layout: str = "interleaved") -> np.ndarray:
     r"""Sinusoidal positional encoding, one row per position.
 
-    With $\omega_i = 1/10000^{2i/d}$ for $i = 0, \dots, d/2 - 1$:
+    Row $pos = 0, \dots, T - 1$ is the code of position $pos$. With
+    $\omega_k = 10000^{-2k/d_\text{model}}$ for the column pairs
+    $k = 0, \dots, d_\text{model}/2 - 1$:
 
-    * ``"interleaved"`` (the paper): $PE_{pos, 2i} = \sin(pos\,\omega_i)$,
-      $PE_{pos, 2i+1} = \cos(pos\,\omega_i)$;
-    * ``"concat"``: $[\sin(pos\,\omega_0) \dots \sin(pos\,\omega_{d/2-1}) \mid
+    * ``"interleaved"`` (the paper): $\mathrm{PE}_{pos, 2k} = \sin(pos\,\omega_k)$,
+      $\mathrm{PE}_{pos, 2k+1} = \cos(pos\,\omega_k)$;
+    * ``"concat"``: $[\sin(pos\,\omega_0) \dots \sin(pos\,\omega_{d_\text{model}/2-1}) \mid
       \cos(pos\,\omega_0) \dots]$ (the same numbers, columns reordered).
 
-    Each pair of columns is a clock with its own speed, so every position gets a
-    different code and $PE_{pos+k}$ is a fixed rotation of $PE_{pos}$.
+    Each pair of columns is a clock with its own speed $\omega_k$, so every
+    position gets a different code, and for a shift $\Delta$ the code
+    $\mathrm{PE}_{pos+\Delta}$ is a fixed linear map of $\mathrm{PE}_{pos}$ (a
+    rotation of each pair, the same for every $pos$).
 
     Parameters
     ----------
     T : int
         Number of positions.
     d_model : int
-        Even embedding size $d$.
+        Even embedding size $d_\text{model}$.
     layout : {"interleaved", "concat"}
 
     Returns
@@ -106,8 +112,8 @@ def positional_encoding(T: int, d_model: int, layout: str = "interleaved") -> np
     check_divisible(where, "d_model", d_model, "2", 2)
     if T < 0:
         raise ValueError(f"{where}: expected T >= 0, got {T}")
-    omega = 1.0 / 10000.0 ** (np.arange(0, d_model, 2) / d_model)  # (d/2,)
-    angle = np.arange(T)[:, None] * omega[None, :]  # (T, d/2)
+    omega = 1.0 / 10000.0 ** (np.arange(0, d_model, 2) / d_model)  # omega_k, (d_model/2,)
+    angle = np.arange(T)[:, None] * omega[None, :]  # pos * omega_k, (T, d_model/2)
     if layout == "concat":
         return np.concatenate([np.sin(angle), np.cos(angle)], axis=1)
     pe = np.empty((T, d_model))
@@ -116,7 +122,10 @@ def positional_encoding(T: int, d_model: int, layout: str = "interleaved") -> np
 
 
 class PositionalEncoding(Layer):
-    r"""Add the sinusoidal code of each position to the embeddings: $x_t + PE_t$.
+    r"""Add the sinusoidal code of each position to the embeddings: ``x + PE[:T]``.
+
+    Row $pos$ of $\mathrm{PE}$ (see :func:`positional_encoding`) is added to
+    the row of ``x`` at index $pos$, counting from 0.
 
     The table is computed once for ``max_len`` positions; a longer sequence is an
     error rather than a silent wrap-around.
@@ -167,17 +176,19 @@ class PositionalEncoding(Layer):
 
 
 class FeedForward(Layer):
-    r"""Position-wise feed-forward network $\mathrm{FFN}(x) = W_2\,\mathrm{relu}(W_1x + b_1) + b_2$.
+    r"""Position-wise feed-forward network $\mathrm{FFN}(x) = W_2 \max(0, W_1 x + b_1) + b_2$.
 
     "Position-wise": the same two-layer MLP is applied to every position on its
-    own (a ``Linear`` acts on the last axis only). Parameter names
-    ``linear1.*``/``linear2.*`` are torch's names inside a Transformer layer.
+    own (a ``Linear`` acts on the last axis only). ``linear1.weight`` is
+    $W_1 \in \mathbb{R}^{d_\text{ff} \times d_\text{model}}$ itself,
+    ``linear2.weight`` is $W_2 \in \mathbb{R}^{d_\text{model} \times d_\text{ff}}$;
+    these are torch's names inside a Transformer layer.
 
     Parameters
     ----------
     d_model : int
     dim_feedforward : int
-        Hidden width (the paper: $4 d_{model}$).
+        Hidden width $d_\text{ff}$ (the paper: $4\,d_\text{model}$).
     rng : numpy.random.Generator or int seed
 
     Examples
@@ -230,22 +241,25 @@ class FeedForward(Layer):
 class TransformerEncoderLayer(Layer):
     r"""One encoder layer: self-attention and feed-forward, each with add & LayerNorm.
 
-    Post-LN (``norm_first=False``, the paper, torch's default):
+    It maps $X^{(l-1)}$ to $X^{(l)}$. Post-LN (``norm_first=False``, the
+    paper, torch's default):
 
     $$
-    x_1 = \mathrm{LN}_1(x + \mathrm{MHA}(x, x, x)), \qquad
-    y = \mathrm{LN}_2(x_1 + \mathrm{FFN}(x_1)).
+    X' = \mathrm{LayerNorm}_1\big(X^{(l-1)} + \mathrm{MultiHead}(X^{(l-1)})\big), \qquad
+    X^{(l)} = \mathrm{LayerNorm}_2\big(X' + \mathrm{FFN}(X')\big).
     $$
 
     Pre-LN (``norm_first=True``):
 
     $$
-    x_1 = x + \mathrm{MHA}(\mathrm{LN}_1(x)), \qquad y = x_1 + \mathrm{FFN}(\mathrm{LN}_2(x_1)).
+    X' = X^{(l-1)} + \mathrm{MultiHead}\big(\mathrm{LayerNorm}_1(X^{(l-1)})\big), \qquad
+    X^{(l)} = X' + \mathrm{FFN}\big(\mathrm{LayerNorm}_2(X')\big).
     $$
 
     Parameters
     ----------
     d_model, nhead, dim_feedforward : int
+        $d_\text{model}$, $n_h$ and $d_\text{ff}$.
     norm_first : bool
     eps : float
         LayerNorm's $\epsilon$.
@@ -295,15 +309,15 @@ class TransformerEncoderLayer(Layer):
 
         Parameters
         ----------
-        src : ndarray, shape (N, S, E)
-        src_mask : ndarray, shape (S, S) or (N*nhead, S, S), optional
+        src : ndarray, shape (N, S, d_model)
+        src_mask : ndarray, shape (S, S) or (N*n_h, S, S), optional
             Bool (``True`` = not allowed) or float, added to the attention scores.
         src_key_padding_mask : ndarray, shape (N, S), optional
             ``True`` at padded positions.
 
         Returns
         -------
-        ndarray, shape (N, S, E)
+        ndarray, shape (N, S, d_model)
         """
         where = f"{type(self).__name__}.forward"
         check_float(where, "src", src)
@@ -328,8 +342,8 @@ class TransformerEncoderLayer(Layer):
     def backward(self, d_out: np.ndarray) -> dict[str, np.ndarray]:
         r"""Gradients of every parameter (torch's names) and of ``src``.
 
-        A residual connection $y = x + f(x)$ sends the gradient down both paths:
-        $dx = dy + (\partial f / \partial x)^\top dy$.
+        A residual connection $X + f(X)$ sends the gradient $G$ of its output down
+        both paths: $X$ receives $G$ itself plus what comes back through $f$.
         """
         self._get_cache()
         if self.norm_first:
@@ -373,22 +387,26 @@ class TransformerEncoderLayer(Layer):
 class TransformerDecoderLayer(Layer):
     r"""One decoder layer: masked self-attention, encoder-decoder attention, feed-forward.
 
-    Post-LN (the paper):
+    Post-LN (the paper), from $X^{(l-1)}$ to $X^{(l)}$:
 
     $$
-    x_1 = \mathrm{LN}_1(x + \mathrm{MHA}(x, x, x)), \quad
-    x_2 = \mathrm{LN}_2(x_1 + \mathrm{MHA}(x_1, m, m)), \quad
-    y = \mathrm{LN}_3(x_2 + \mathrm{FFN}(x_2)),
+    \begin{aligned}
+    X' &= \mathrm{LayerNorm}_1\big(X^{(l-1)}
+          + \mathrm{MultiHead}(X^{(l-1)}, X^{(l-1)}, X^{(l-1)})\big), \\
+    X'' &= \mathrm{LayerNorm}_2\big(X' + \mathrm{MultiHead}(X', M, M)\big), \qquad
+    X^{(l)} = \mathrm{LayerNorm}_3\big(X'' + \mathrm{FFN}(X'')\big),
+    \end{aligned}
     $$
 
-    with $m$ the encoder output (``memory``): the queries come from the
+    with $M$ the encoder output (``memory``): the queries come from the
     decoder, the keys and values from the top encoder layer. Pass a causal
-    ``tgt_mask`` so that position $t$ sees only positions $\le t$.
+    ``tgt_mask`` (the mask $B$) so that position $t$ sees only positions $\le t$.
     ``norm_first=True`` gives the pre-LN variant, as in torch.
 
     Parameters
     ----------
     d_model, nhead, dim_feedforward : int
+        $d_\text{model}$, $n_h$ and $d_\text{ff}$.
     norm_first : bool
     eps : float
     rng : numpy.random.Generator or int seed
@@ -443,18 +461,18 @@ class TransformerDecoderLayer(Layer):
 
         Parameters
         ----------
-        tgt : ndarray, shape (N, T, E)
-        memory : ndarray, shape (N, S, E)
+        tgt : ndarray, shape (N, L, d_model)
+        memory : ndarray, shape (N, S, d_model)
             Output of the encoder.
-        tgt_mask : ndarray, shape (T, T) or (N*nhead, T, T), optional
-            Usually ``causal_mask(T)``.
-        memory_mask : ndarray, shape (T, S) or (N*nhead, T, S), optional
-        tgt_key_padding_mask : ndarray, shape (N, T), optional
+        tgt_mask : ndarray, shape (L, L) or (N*n_h, L, L), optional
+            Usually ``causal_mask(L)``.
+        memory_mask : ndarray, shape (L, S) or (N*n_h, L, S), optional
+        tgt_key_padding_mask : ndarray, shape (N, L), optional
         memory_key_padding_mask : ndarray, shape (N, S), optional
 
         Returns
         -------
-        ndarray, shape (N, T, E)
+        ndarray, shape (N, L, d_model)
         """
         where = f"{type(self).__name__}.forward"
         check_float(where, "tgt", tgt)
@@ -546,16 +564,17 @@ class TransformerEncoder(Layer):
     r"""A stack of ``num_layers`` encoder layers, same structure, separate parameters.
 
     $$
-    x^{(\ell)} = \mathrm{EncoderLayer}_\ell(x^{(\ell-1)}), \qquad
-    y = \mathrm{LN}(x^{(L)}) \text{ if } \texttt{final\_norm}.
+    X^{(l)} = \mathrm{EncoderLayer}_l(X^{(l-1)}), \quad l = 1, \dots, n_\text{layers}; \qquad
+    \text{output } \mathrm{LayerNorm}(X^{(n_\text{layers})}) \text{ if } \texttt{final\_norm}.
     $$
 
-    Parameter names follow ``torch.nn.TransformerEncoder``:
-    ``layers.0.self_attn.in_proj_weight``, ..., ``norm.weight``.
+    Parameter names follow ``torch.nn.TransformerEncoder``, with the layers
+    numbered from 0: ``layers.0.self_attn.in_proj_weight``, ..., ``norm.weight``.
 
     Parameters
     ----------
     num_layers, d_model, nhead, dim_feedforward : int
+        $n_\text{layers}$, $d_\text{model}$, $n_h$ and $d_\text{ff}$.
     norm_first : bool
     final_norm : bool
         Add a LayerNorm after the last layer (needed with pre-LN layers).
@@ -608,7 +627,7 @@ class TransformerEncoder(Layer):
         mask: np.ndarray | None = None,
         src_key_padding_mask: np.ndarray | None = None,
     ) -> np.ndarray:
-        """src: (N, S, E) -> (N, S, E); the masks as in :class:`TransformerEncoderLayer`."""
+        """src: (N, S, d_model) -> (N, S, d_model); masks as in :class:`TransformerEncoderLayer`."""
         x = src
         for layer in self.layers:
             x = layer.forward(x, mask, src_key_padding_mask)
@@ -646,8 +665,8 @@ class TransformerDecoder(TransformerEncoder):
     r"""A stack of ``num_layers`` decoder layers; every layer attends to the same ``memory``.
 
     $$
-    x^{(\ell)} = \mathrm{DecoderLayer}_\ell(x^{(\ell-1)}, m), \qquad
-    y = \mathrm{LN}(x^{(L)}) \text{ if } \texttt{final\_norm}.
+    X^{(l)} = \mathrm{DecoderLayer}_l(X^{(l-1)}, M), \quad l = 1, \dots, n_\text{layers}; \qquad
+    \text{output } \mathrm{LayerNorm}(X^{(n_\text{layers})}) \text{ if } \texttt{final\_norm}.
     $$
 
     Because ``memory`` feeds every layer, its gradient is the sum over layers.
@@ -673,7 +692,7 @@ class TransformerDecoder(TransformerEncoder):
         tgt_key_padding_mask: np.ndarray | None = None,
         memory_key_padding_mask: np.ndarray | None = None,
     ) -> np.ndarray:
-        """tgt: (N, T, E), memory: (N, S, E) -> (N, T, E); masks as in the layer."""
+        """tgt (N, L, d_model), memory (N, S, d_model) -> (N, L, d_model); masks as in the layer."""
         x = tgt
         for layer in self.layers:
             x = layer.forward(

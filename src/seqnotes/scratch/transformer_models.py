@@ -5,9 +5,9 @@ them together, so each model fits on one screen. They have no backward pass:
 the PyTorch versions in :mod:`seqnotes.nn` are the ones that train.
 
 * :class:`Transformer` - "Attention Is All You Need": source and target token
-  embeddings $\times\sqrt{d_{model}}$ plus positional encoding, an encoder
-  stack, a decoder stack with a causal mask, a final linear map to the
-  vocabulary; :meth:`Transformer.greedy_decode` generates until ``<eos>``.
+  embeddings $\times\sqrt{d_\text{model}}$ plus positional encoding, an encoder
+  stack, a decoder stack with a causal mask, an output layer $W_\text{head}$ to
+  the vocabulary; :meth:`Transformer.greedy_decode` generates until ``<eos>``.
 * :class:`ViT` - an image as a sequence of patches, a class token, the encoder
   only, classification from the first output vector.
 * :class:`DecoderOnlyLM` - GPT / DALL-E: one causal stack over a single token
@@ -43,13 +43,21 @@ class Transformer(Layer):
     r"""The encoder-decoder Transformer of "Attention Is All You Need" (forward only).
 
     $$
-    m = \mathrm{Encoder}(\sqrt{d}\,E_{src}[x] + PE), \qquad
-    \mathrm{logits} = W_{out}\,\mathrm{Decoder}(\sqrt{d}\,E_{tgt}[y] + PE,\ m)
+    \begin{aligned}
+    M &= \mathrm{Encoder}\big(\sqrt{d_\text{model}}\,E_\text{src}[x] + \mathrm{PE}\big), \\
+    X^{(n_\text{layers})} &= \mathrm{Decoder}\big(\sqrt{d_\text{model}}\,E_\text{tgt}[y]
+      + \mathrm{PE},\ M\big), \qquad
+    u_t = W_\text{head}\, x_t^{(n_\text{layers})} + b_\text{head}
+    \end{aligned}
     $$
 
-    The decoder's self-attention is causal: the logits at step $t$ depend on
-    $y_{\le t}$ only, so training on a whole target sequence at once ("teacher
-    forcing") matches generating it one token at a time. As in the paper, a
+    with $E_\text{src}[x]$ the rows of the source embedding table for the tokens
+    $x$ (likewise for the target), $M$ the memory and $W_\text{head}$,
+    $b_\text{head}$ the layer ``out``. The decoder reads $y_0$ = ``<bos>``,
+    $y_1, \dots$ and its self-attention is causal: the logits $u_t$ at
+    position $t$ depend on $y_0, \dots, y_{t-1}$ only, so training on a whole
+    target sequence at once ("teacher forcing") matches generating it one
+    token at a time. As in the paper, a
     post-LN model (the default) has no LayerNorm after its stacks; a pre-LN
     one (``norm_first=True``) ends each stack with one, since its residual
     stream is never normalised otherwise.
@@ -58,6 +66,7 @@ class Transformer(Layer):
     ----------
     src_vocab, tgt_vocab : int
     d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward : int
+        $d_\text{model}$, $n_h$, $n_\text{layers}$ of each stack and $d_\text{ff}$.
     max_len : int
         Longest source or target sequence (size of the positional-encoding table).
     norm_first : bool
@@ -106,7 +115,8 @@ class Transformer(Layer):
         self.d_model, self.pad_id = d_model, pad_id
         self.mask_tgt_padding = mask_tgt_padding
         self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
-        # Rows of std 1/sqrt(d): after the x sqrt(d) below they have unit size, like PE.
+        # Entries of std 1/sqrt(d_model): after the x sqrt(d_model) below they have std 1,
+        # the scale of PE's entries.
         self.src_embed = _small_embedding(src_vocab, d_model, d_model**-0.5, rng)
         self.tgt_embed = _small_embedding(tgt_vocab, d_model, d_model**-0.5, rng)
         self.pos = PositionalEncoding(d_model, max_len)
@@ -123,12 +133,13 @@ class Transformer(Layer):
         where = "Transformer.encode"
         check_shape(where, "src_ids", src_ids, ("N", "S"))
         check_tokens(where, "src_ids", src_ids, self.src_vocab)
-        # x sqrt(d_model): the paper scales embeddings so they are not drowned by PE.
+        # x sqrt(d_model), as in the paper: with the small init above, the embeddings
+        # then have the scale of PE's entries instead of being drowned by them.
         x = self.pos.forward(self.src_embed.forward(src_ids) * np.sqrt(self.d_model))
         return self.encoder.forward(x, src_key_padding_mask=self._pad(src_ids))
 
     def decode(self, tgt_ids: np.ndarray, memory: np.ndarray, src_ids: np.ndarray) -> np.ndarray:
-        """tgt_ids: (N, T) int, memory: (N, S, E) -> logits (N, T, tgt_vocab)."""
+        """tgt_ids: (N, L) int, memory: (N, S, d_model) -> logits (N, L, tgt_vocab)."""
         where = "Transformer.decode"
         check_shape(where, "tgt_ids", tgt_ids, (memory.shape[0], "T"))
         check_tokens(where, "tgt_ids", tgt_ids, self.tgt_vocab)
@@ -136,7 +147,7 @@ class Transformer(Layer):
         h = self.decoder.forward(
             y,
             memory,
-            tgt_mask=causal_mask(tgt_ids.shape[1]),  # step t sees steps <= t only
+            tgt_mask=causal_mask(tgt_ids.shape[1]),  # position t sees positions <= t only
             tgt_key_padding_mask=self._pad(tgt_ids) if self.mask_tgt_padding else None,
             memory_key_padding_mask=self._pad(src_ids),
         )
@@ -148,12 +159,12 @@ class Transformer(Layer):
         Parameters
         ----------
         src_ids : ndarray of int, shape (N, S)
-        tgt_ids : ndarray of int, shape (N, T)
+        tgt_ids : ndarray of int, shape (N, L)
             The target shifted right (starting with ``<bos>``).
 
         Returns
         -------
-        ndarray, shape (N, T, tgt_vocab)
+        ndarray, shape (N, L, tgt_vocab)
         """
         return self.decode(tgt_ids, self.encode(src_ids), src_ids)
 
@@ -255,21 +266,22 @@ class Transformer(Layer):
 
 
 def patchify(images: np.ndarray, patch_size: int) -> np.ndarray:
-    r"""Cut images into non-overlapping $p \times p$ patches, each flattened to a vector.
+    r"""Cut images into non-overlapping $P \times P$ patches, each flattened to a vector.
 
     $$
-    (N, C, H, W) \to (N, P, C p^2), \qquad P = \tfrac{H}{p}\cdot\tfrac{W}{p},
+    (N, C, H_\text{in}, W_\text{in}) \to (N, n_p, C P^2), \qquad
+    n_p = \tfrac{H_\text{in}}{P}\cdot\tfrac{W_\text{in}}{P},
     $$
 
     patches in row-major order (left to right, then top to bottom), each
-    flattened in (C, p, p) order, so that a ``Linear`` on the result equals a
-    ``Conv2d`` with kernel size and stride $p$.
+    flattened in (C, P, P) order, so that a ``Linear`` on the result equals a
+    ``Conv2d`` with kernel size and stride $P$.
 
     Parameters
     ----------
-    images : ndarray, shape (N, C, H, W)
+    images : ndarray, shape (N, C, H_in, W_in)
     patch_size : int
-        $p$; must divide H and W.
+        $P$; must divide $H_\text{in}$ and $W_\text{in}$.
 
     Examples
     --------
@@ -292,9 +304,19 @@ class ViT(Layer):
     r"""Vision Transformer: patches as tokens, a class token, the encoder only.
 
     $$
-    z_0 = [x_{cls};\ \mathrm{patchify}(x)\,W_E^\top] + E_{pos}, \qquad
-    z_L = \mathrm{Encoder}(z_0), \qquad \mathrm{logits} = W_{head}\, z_L[0].
+    X^{(0)} = \begin{bmatrix} x_\text{cls}^\top \\ (W_\text{patch}\, x_1 + b_\text{patch})^\top \\
+    \vdots \\ (W_\text{patch}\, x_{n_p} + b_\text{patch})^\top \end{bmatrix} + E_\text{pos},
+    \qquad
+    \mathrm{logits} = W_\text{head} \operatorname{LayerNorm}\big(x_0^{(n_\text{layers})}\big)
+      + b_\text{head}
     $$
+
+    with $x_i$ the flattened patches (:func:`patchify`), $W_\text{patch}$,
+    $b_\text{patch}$ the layer ``patch_embed``, $x_\text{cls}$ = ``cls_token``,
+    $E_\text{pos}$ = ``pos_embed`` and $W_\text{head}$, $b_\text{head}$ the layer
+    ``head``. $x_0^{(n_\text{layers})}$ is row 0, the class token's position, of
+    the output of $n_\text{layers}$ pre-LN layers; the final LayerNorm belongs to
+    ``encoder``.
 
     The class token is a learned vector with no image content; after the
     encoder it has attended to every patch, so its output summarises the image.
@@ -302,9 +324,11 @@ class ViT(Layer):
     Parameters
     ----------
     image_size : int
-        H = W.
+        $H_\text{in} = W_\text{in}$.
     patch_size, in_channels, num_classes : int
+        $P$, $C$ and $n_\text{cls}$.
     d_model, nhead, num_layers, dim_feedforward : int
+        $d_\text{model}$, $n_h$, $n_\text{layers}$ and $d_\text{ff}$.
     rng : numpy.random.Generator or int seed
 
     Examples
@@ -344,11 +368,11 @@ class ViT(Layer):
         self.head = Linear(d_model, num_classes, rng=rng)
 
     def forward(self, images: np.ndarray) -> np.ndarray:
-        """images: (N, C, H, W) -> class logits (N, num_classes)."""
+        """images: (N, C, H_in, W_in) -> class logits (N, n_cls)."""
         where = "ViT.forward"
         s = self.image_size
         check_shape(where, "images", images, ("N", self.in_channels, s, s))
-        tokens = self.patch_embed.forward(patchify(images, self.patch_size))  # (N, P, E)
+        tokens = self.patch_embed.forward(patchify(images, self.patch_size))  # (N, n_p, d_model)
         cls = np.broadcast_to(self.cls_token, (tokens.shape[0], 1, tokens.shape[2]))
         z = np.concatenate([cls, tokens], axis=1) + self.pos_embed
         return self.head.forward(self.encoder.forward(z)[:, 0])  # the class token's output
@@ -399,19 +423,30 @@ class DecoderOnlyLM(Layer):
     r"""A GPT-style decoder-only language model (DALL-E's layout: text then image tokens).
 
     $$
-    h = \mathrm{Blocks}_{causal}(E[x] + E_{pos}), \qquad
-    p(x_{t+1} \mid x_{\le t}) = \mathrm{softmax}(W\, \mathrm{LN}(h_t)).
+    u_t = W_\text{head}\, \mathrm{LayerNorm}\big(x_t^{(n_\text{layers})}\big)
+      \; (+\, b_\text{head}),
+    \qquad p(x_{t+1} \mid x_1, \dots, x_t) = \mathrm{softmax}(u_t)
     $$
+
+    where $X^{(n_\text{layers})}$ is the output of $n_\text{layers}$ pre-LN
+    layers with the causal mask $B$, whose input $X^{(0)}$ has row $t$ equal to
+    $E_{x_t}$ plus the learned position embedding of position $t$. $E$ is
+    ``tok_embed.weight``, $W_\text{head}$ (and $b_\text{head}$ with
+    ``head_bias``) the layer ``lm_head``; the final LayerNorm belongs to
+    ``blocks``.
 
     "Decoder-only" means encoder-style layers (no cross-attention) with a causal
     mask. For text-to-image generation the vocabulary holds both kinds of token
-    (e.g. text ids ``[0, V_text)``, image ids ``[V_text, V_text + V_img)``); the
-    text is the prefix and the image tokens are generated after it with
-    ``token_range=(V_text, V_text + V_img)``.
+    (e.g. text ids $0, \dots, \lvert\mathcal{V}_\text{txt}\rvert - 1$, then image
+    ids up to $\lvert\mathcal{V}_\text{txt}\rvert + \lvert\mathcal{V}_\text{img}\rvert - 1$);
+    the text is the prefix and the image tokens are generated after it with
+    ``token_range`` = $(\lvert\mathcal{V}_\text{txt}\rvert,
+    \lvert\mathcal{V}_\text{txt}\rvert + \lvert\mathcal{V}_\text{img}\rvert)$.
 
     Parameters
     ----------
     vocab_size, d_model, nhead, num_layers, dim_feedforward : int
+        $\lvert\mathcal{V}\rvert$, $d_\text{model}$, $n_h$, $n_\text{layers}$ and $d_\text{ff}$.
     max_len : int
         Context length (size of the learned position table).
     rng : numpy.random.Generator or int seed
@@ -458,7 +493,7 @@ class DecoderOnlyLM(Layer):
         Returns
         -------
         ndarray, shape (N, T, vocab_size)
-            Row t depends on ``ids[:, :t+1]`` only (causal mask).
+            Row t (counting from 0) depends on ``ids[:, :t+1]`` only (causal mask).
         """
         where = "DecoderOnlyLM.forward"
         dims = check_shape(where, "ids", ids, ("N", "T"))
@@ -479,9 +514,10 @@ class DecoderOnlyLM(Layer):
     ) -> np.ndarray:
         r"""Extend ``prefix_ids`` by ``n_new`` tokens, one at a time.
 
-        Each step samples from $\mathrm{softmax}(z / \tau)$ of the last
-        position's logits $z$ (or takes the argmax when ``greedy``). A low
-        temperature $\tau$ sharpens the distribution towards the argmax. Only
+        Each step samples from $\mathrm{softmax}(u_t / \kappa)$ of the last
+        position's logits $u_t$, with the temperature $\kappa$ = ``temperature``
+        (or takes the argmax when ``greedy``). A low temperature sharpens the
+        distribution towards the argmax. Only
         the last ``max_len`` tokens are fed back (the context window).
 
         Parameters
@@ -510,7 +546,7 @@ class DecoderOnlyLM(Layer):
             blocked[:lo], blocked[hi:] = True, True
         ids = np.asarray(prefix_ids)
         for _ in range(n_new):
-            z = self.forward(ids[:, -self.max_len :])[:, -1]  # (N, V)
+            z = self.forward(ids[:, -self.max_len :])[:, -1]  # (N, |V|)
             z = np.where(blocked, -np.inf, z)
             if greedy:
                 next_id = z.argmax(axis=-1)
@@ -563,7 +599,7 @@ class DecoderOnlyLM(Layer):
             head_bias=module.head.bias is not None,
         )
         lm.blocks = blocks
-        lm.pos_embed = lm.pos_embed[None]  # (1, max_len, E), as stored in torch
+        lm.pos_embed = lm.pos_embed[None]  # (1, max_len, d_model), as stored in torch
         _load_torch("DecoderOnlyLM.from_torch", lm.params(), module, {"lm_head": "head"})
         lm.pos_embed = lm.pos_embed[0]
         return lm
