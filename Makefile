@@ -12,13 +12,14 @@ PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup serve test test-kernels browser-test portability dist build bench figures lock clean
+.PHONY: help setup serve test test-kernels browser-test pdf-test portability dist pdf lighthouse build bench figures lock clean
 
 help:
 	@echo "make serve         build the site and serve it at http://127.0.0.1:8000 (live reload)"
 	@echo "make test          run every test: unit tests, all snippets (ko + en), docstrings,"
 	@echo "                   translation parity, lint, workflows, and mkdocs build --strict"
 	@echo "make browser-test  drive headless Chromium against the built site (needs chromium)"
+	@echo "make pdf-test      build both PDFs and check them: every chapter, no raw TeX"
 	@echo "make test-kernels  the snippets, demo and figure tests again on PyTorch's plain C++"
 	@echo "                   kernels (CI runs it after make test)"
 	@echo "make portability   check the notes' trained results on every CPU kernel path this"
@@ -26,6 +27,9 @@ help:
 	@echo "make dist          build the sdist and wheel, twine check, install the wheel in fresh"
 	@echo "                   venvs (NumPy only; with [torch], running every snippet)"
 	@echo "make bench         compare seqnotes models with torch.nn on CPU (not part of test)"
+	@echo "make pdf           build the site and print each language to one PDF"
+	@echo "                   (site/seqnotes-ko.pdf, site/en/seqnotes-en.pdf; needs chromium)"
+	@echo "make lighthouse    Lighthouse mobile performance of every chapter, both languages"
 	@echo "make figures       redraw the figures in docs/assets/figures (checked in, tested)"
 
 $(PY_STAMP): requirements.lock pyproject.toml
@@ -55,10 +59,24 @@ test: setup
 	$(BIN)/python -m pytest -n auto --dist loadscope
 
 browser-test: setup
-	$(BIN)/python -m pytest -m browser -rs tests/browser
+	$(BIN)/python -m pytest -m "browser and not pdf" -rs tests/browser
+
+pdf-test: setup
+	$(BIN)/python -m pytest -m pdf -rs tests/browser
 
 build: setup
 	$(BIN)/mkdocs build --strict
+
+pdf: build
+	$(BIN)/python scripts/make_pdf.py site
+
+LH_STAMP := tools/lighthouse/node_modules/.installed
+$(LH_STAMP): tools/lighthouse/package.json tools/lighthouse/package-lock.json
+	cd tools/lighthouse && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+lighthouse: build $(LH_STAMP)
+	$(BIN)/python scripts/lighthouse.py site
 
 test-kernels: setup
 	$(BIN)/python scripts/portability.py --quick

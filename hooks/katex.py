@@ -75,6 +75,36 @@ def _line_of(tex: str, page) -> str:
     return f"{where}:{text.count(chr(10), 0, pos) + 1}" if pos >= 0 else where
 
 
+_VISUAL = '<span class="katex-html" aria-hidden="true">'
+
+
+def _search_once(rendered: str, display: bool) -> str:
+    """Keep a formula in the search index once: as MathML text, not also as TeX and visual copy.
+
+    KaTeX writes each formula three times: MathML (read by screen readers), its
+    TeX source (an <annotation>) and the visual HTML (aria-hidden). Material's
+    search skips elements marked data-search-exclude, but it matches elements by
+    tag, so an excluded <span> stops being excluded at the first nested </span>:
+    the visual copy is wrapped in an element of its own instead (display:
+    contents in extra.css, so the layout does not change).
+    """
+    rendered = rendered.replace(
+        '<annotation encoding="application/x-tex">',
+        '<annotation encoding="application/x-tex" data-search-exclude>',
+    )
+    # The visual HTML is the last child of .katex (itself inside .katex-display for
+    # display math), so its closing tag is the first of the closing run at the end.
+    closing = "</span>" * (3 if display else 2)
+    start = rendered.find(_VISUAL)
+    if start < 0 or not rendered.endswith(closing):
+        return rendered
+    end = len(rendered) - len(closing) + len("</span>")
+    return (
+        f"{rendered[:start]}<seqnotes-visual data-search-exclude>{rendered[start:end]}"
+        f"</seqnotes-visual>{rendered[end:]}"
+    )
+
+
 def _replace(pattern: re.Pattern[str], display: bool, out: str, page) -> str:
     def sub(m: re.Match[str]) -> str:
         tex = html.unescape(m.group(1))
@@ -85,7 +115,7 @@ def _replace(pattern: re.Pattern[str], display: bool, out: str, page) -> str:
         for w in res.get("warnings", []):
             log.warning("%s: TeX warning: %s", _line_of(tex, page), w)
         tag = "div" if display else "span"
-        return f'<{tag} class="arithmatex">{res["html"]}</{tag}>'
+        return f'<{tag} class="arithmatex">{_search_once(res["html"], display)}</{tag}>'
 
     return pattern.sub(sub, out)
 

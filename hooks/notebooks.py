@@ -403,7 +403,9 @@ def on_page_content(html: str, page, config, files, **kwargs) -> str:
         links.append(
             f'<a class="md-button" href="{colab_url(repo, lang, chapter)}">{colab_label}</a>'
         )
-    bar = f'<nav class="seqnotes-run" aria-label="{aria}">{"".join(links)}</nav>'
+    bar = (
+        f'<nav class="seqnotes-run" aria-label="{aria}" data-search-exclude>{"".join(links)}</nav>'
+    )
     head = re.search(r"</h1>", html)
     return html[: head.end()] + bar + html[head.end() :] if head else bar + html
 

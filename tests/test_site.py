@@ -48,7 +48,10 @@ def site(tmp_path_factory) -> Path:
 
 
 def _pages(site: Path) -> list[Path]:
-    return sorted(p for p in site.rglob("*.html") if p.name != "404.html")
+    """The site's pages (not the 404 page, not the print editions in _print/)."""
+    return sorted(
+        p for p in site.rglob("*.html") if p.name != "404.html" and "_print" not in p.parts
+    )
 
 
 def test_every_page_exists_in_both_editions(site):
@@ -219,22 +222,59 @@ def test_copy_button_is_on_and_pycon_has_prompt_spans(site):
     )
 
 
-def test_korean_search(site):
+def _split(separator: str, text: str) -> list[str]:
+    """Tokens of ``text`` as the site's search splits them (JavaScript regex: node)."""
+    script = (
+        "const [sep, text] = JSON.parse(process.argv[1]);"
+        "console.log(JSON.stringify(text.split(new RegExp(sep)).filter(Boolean)));"
+    )
+    out = subprocess.run(
+        ["node", "-e", script, json.dumps([separator, text])],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def test_one_search_index_per_language(site):
+    import gzip
+
+    ko = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    en = json.loads((site / "en" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert ko["docs"] and en["docs"]
+    assert not any(d["location"].startswith("en/") for d in ko["docs"])
+    assert {"sequences/", "transformer/"} <= {d["location"] for d in ko["docs"]}
+    assert {"sequences/", "transformer/"} <= {d["location"] for d in en["docs"]}  # relative to en/
+    assert not re.search(r"[가-힣]", " ".join(d["title"] for d in en["docs"]))
+    for path in (
+        site / "search" / "search_index.json",
+        site / "en" / "search" / "search_index.json",
+    ):
+        size = len(gzip.compress(path.read_bytes(), 9))
+        assert size <= 130 * 1024, f"{path.relative_to(site)}: {size / 1024:.0f} KB gzipped"
+    # English pages look for the index (and resolve result links) under en/.
+    page = (site / "en" / "transformer" / "index.html").read_text(encoding="utf-8")
+    assert '"base": ".."' in page
+
+
+def test_korean_search_drops_particles_like_spaces(site):
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     sep = index["config"]["separator"]
-    assert [t for t in re.split(sep, "임베딩(embedding)은 은닉 상태「h」") if t] == [
+    assert _split(sep, "임베딩(embedding)은 은닉 상태「h」") == [
         "임베딩",
         "embedding",
-        "은",
         "은닉",
         "상태",
         "h",
     ]
-    assert set(index["config"]["lang"]) >= {"ko", "en"}
-    locs = [d["location"] for d in index["docs"]]
-    assert any(l.startswith("sequences/") for l in locs) and any(
-        l.startswith("en/sequences/") for l in locs
-    )
+    assert _split(sep, "어텐션을 트랜스포머는 역전파에서 기울기가 LSTM의 GRU로") == [
+        "어텐션", "트랜스포머", "역전파", "기울기", "LSTM", "GRU"
+    ]  # fmt: skip
+    # Short endings are dropped only after a word the notes use: 길이 stays whole.
+    assert _split(sep, "길이 길이를 길이가 결과 정도") == ["길이", "길이", "길이", "결과", "정도"]
+    en = json.loads((site / "en" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert _split(en["config"]["separator"], "hidden-state (RNN)") == ["hidden", "state", "RNN"]
 
 
 def test_api_labels_follow_the_edition(site):
@@ -286,3 +326,34 @@ def test_strict_build_fails_on_tex_error_broken_link_and_anchor(tmp_path):
     assert res.returncode != 0
     assert "docs/index.md:3: TeX error" in res.stderr
     assert "nowhere.md" in res.stderr and "not-there" in res.stderr
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_print_edition_holds_every_page_with_working_links(site, lang):
+    doc = (site / "_print" / f"{lang}.html").read_text(encoding="utf-8")
+    sections = re.findall(r'<section class="print-page" id="([^"]+)"', doc)
+    chapters = [p.parent.name for p in sorted((ROOT / "docs").glob(f"*/index.{lang}.md"))]
+    assert sections[0] == "home" and set(chapters) <= set(sections)
+    nav = yaml_nav_order()
+    assert [s for s in sections if s in nav] == [s for s in nav if s in sections]  # nav order
+    ids = re.findall(r'\bid="([^"]+)"', doc)
+    assert len(ids) == len(set(ids)), "ids collide between pages"
+    targets = set(re.findall(r'href="#([^"]+)"', doc))
+    assert targets and targets <= set(ids), sorted(targets - set(ids))[:5]
+    assert 'href="../' not in re.sub(r'<link [^>]*>|src="[^"]*"', "", doc.split("<article")[1])
+
+
+def yaml_nav_order() -> list[str]:
+    """Page slugs in mkdocs.yml's nav order (home first)."""
+    nav = re.findall(r"^\s+- ([\w/.-]+\.md)\s*$", (ROOT / "mkdocs.yml").read_text(), re.M)
+    return ["home" if n == "index.md" else n.split("/")[0].removesuffix(".md") for n in nav]
+
+
+def test_each_home_page_links_its_pdf(site):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from make_pdf import output_path
+
+    for lang, home in (("ko", site / "index.html"), ("en", site / "en" / "index.html")):
+        hrefs = re.findall(r'href="([^"]+\.pdf)"', home.read_text(encoding="utf-8"))
+        assert hrefs, f"the {lang} home page does not link its PDF"
+        assert (home.parent / hrefs[0]).resolve() == output_path(site, lang).resolve()
