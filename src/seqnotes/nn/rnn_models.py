@@ -213,9 +213,9 @@ class AdditiveAttention(nn.Module):
     The query is the decoder state $s_{t-1}$, the keys (which are also the
     values) are the rows $m_j$ of the memory $M$: encoder states $h_j$ or image
     features. $W_s$, $W_m$ and $w_a$ are the layers ``W_q``, ``W_k`` and ``v``;
-    the bias $b_a$ is held by ``W_k``. It is not in Bahdanau et al. (2015), whose
-    score is $w_a^\top \tanh(W_s s_{t-1} + W_m m_j)$; it lets a key's score move
-    without help from the query.
+    the bias $b_a$ is held by ``W_k``. Bahdanau et al. (2015) write their score
+    as $w_a^\top \tanh(W_s s_{t-1} + W_m m_j)$, leaving bias terms out of all their
+    equations; with $b_a = 0$ the two coincide.
 
     Parameters
     ----------

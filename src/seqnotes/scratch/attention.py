@@ -229,10 +229,10 @@ class AdditiveAttention(Layer):
 
     The decoder state $s_{t-1}$ (the query) is compared with every encoder state
     $h_j$ (the keys, which are also the values); $w_a$ is the layer ``v``. With
-    the default ``bias=False`` there is no bias in the score, as in Bahdanau et
-    al. (2015). Image captioning uses the same layer with the rows $m_j$ of a
-    grid of image features in place of $h_j$ (the notes then write $W_m$ for
-    $W_h$).
+    the default ``bias=False`` there is no bias in the score, as Bahdanau et
+    al. (2015) write it (the paper leaves bias terms out of its equations).
+    Image captioning uses the same layer with the rows $m_j$ of a grid of image
+    features in place of $h_j$ (the notes then write $W_m$ for $W_h$).
 
     Parameters
     ----------
@@ -243,8 +243,8 @@ class AdditiveAttention(Layer):
     attn_dim : int
         $d_a$, size of the hidden layer inside the score.
     bias : bool
-        Whether $W_s$ and $W_h$ have biases (default: no). The score of Bahdanau
-        et al. (2015), $w_a^\top \tanh(W_s s_{t-1} + W_h h_j)$, has none;
+        Whether $W_s$ and $W_h$ have biases (default: no). The score as Bahdanau
+        et al. (2015) write it, $w_a^\top \tanh(W_s s_{t-1} + W_h h_j)$, has none;
         :class:`seqnotes.nn.AdditiveAttention` keeps one, in $W_h$.
     rng : numpy.random.Generator or int seed (default 0)
 

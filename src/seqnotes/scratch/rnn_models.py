@@ -231,8 +231,8 @@ class Decoder:
     cell : "rnn", "lstm" or "gru"
     attention_bias : bool
         Give the score one bias, $w_a^\top \tanh(W_s s_{t-1} + W_m m_j + b_a)$, held
-        by ``W_h``, as :class:`seqnotes.nn.RNNDecoder` does (the score of Bahdanau
-        et al. has no bias).
+        by ``W_h``, as :class:`seqnotes.nn.RNNDecoder` does (Bahdanau et al.
+        write their score without bias terms).
     output_context : bool
         With attention, read the logits from $[s_t; \mathrm{ctx}_t]$,
         $u_t = W_\text{head} [s_t; \mathrm{ctx}_t] + b_\text{head}$, as
