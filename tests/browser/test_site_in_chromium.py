@@ -35,15 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = (
     os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 )
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
+sys.path.insert(0, str(ROOT / "scripts"))
+from make_pdf import FLAGS  # noqa: E402  (the same Chromium flags as `make pdf`)
 
 if CHROMIUM is None:
     pytest.skip(
@@ -88,15 +81,12 @@ def browser(origin, tmp_path_factory):
             args=FLAGS,
         )
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
-        requests: list[str] = []
-        context.on("request", lambda r: requests.append(r.url))
-        yield context, requests
+        yield context
         context.close()
 
 
 def _open(browser, url):
-    context, _ = browser
-    page = context.new_page()
+    page = browser.new_page()
     page.goto(url, wait_until="networkidle")
     return page
 
@@ -399,8 +389,7 @@ def _search(page, query: str) -> list[str]:
     "edition, queries", [("/", KOREAN_QUERIES), ("/en/", ENGLISH_QUERIES)], ids=["ko", "en"]
 )
 def test_search_finds_the_chapter_that_teaches_a_term(browser, origin, edition, queries):
-    context, _ = browser
-    page = context.new_page()
+    page = browser.new_page()
     requests: list[str] = []
     page.on("request", lambda r: "search_index" in r.url and requests.append(r.url))
     page.goto(origin + edition, wait_until="networkidle")
