@@ -7,6 +7,14 @@ HTML that KaTeX renders, using ONE long-lived node process for the whole build
 (scripts/katex-server.cjs), and copies KaTeX's CSS and fonts of the pinned
 version into the site. A TeX error is logged as a warning that names the page
 and line, so ``mkdocs build --strict`` fails on it.
+
+On a phone, KaTeX's visual HTML is most of a chapter's elements (8k of 15k), and
+the browser styles and lays out every one of them at load. So only the formulas of
+about the first screen keep it in the page; every later formula carries it in a
+``<template>`` (parsed, but not styled, laid out or counted), and
+assets/javascripts/long-pages.js puts it in place when the reader comes near. Until
+then the browser draws the formula's MathML, which stays in the page for screen
+readers either way.
 """
 
 from __future__ import annotations
@@ -118,6 +126,58 @@ def _replace(pattern: re.Pattern[str], display: bool, out: str, page) -> str:
         return f'<{tag} class="arithmatex">{_search_once(res["html"], display)}</{tag}>'
 
     return pattern.sub(sub, out)
+
+
+# ---- Formulas below the first screen: drawn when the reader comes near --------------
+
+# How much of the article counts as the first screen of a phone (412 px wide): text
+# in width units (a Hangul syllable is about two Latin letters wide), an inline
+# formula as a short word, a display formula as three lines.
+_FIRST_SCREEN = 1400
+_INLINE_WIDTH, _DISPLAY_WIDTH = 4, 150
+_ARTICLE = '<article class="md-content__inner'
+_FORMULA = re.compile(
+    r'<span class="katex">(<span class="katex-mathml">.*?</span>)'
+    r"<seqnotes-visual data-search-exclude>(.*?)</seqnotes-visual>",
+    re.S,
+)
+_TAG_OR_MATH = re.compile(
+    r"<math\b.*?</math>|<seqnotes-visual\b.*?</seqnotes-visual>|<[^>]*>", re.S
+)
+
+
+def _width(text: str) -> int:
+    return sum(2 if "\u1100" <= ch <= "\ud7a3" or "\u3000" <= ch <= "\u9fff" else 1 for ch in text)
+
+
+def _first_screen_end(out: str, start: int) -> int:
+    """The offset in ``out`` where the article's first phone screen ends."""
+    used, pos = 0, start
+    for m in _TAG_OR_MATH.finditer(out, start):
+        used += _width(html.unescape(out[pos : m.start()]).strip())
+        if m.group(0).startswith("<math"):
+            used += _DISPLAY_WIDTH if 'display="block"' in m.group(0)[:100] else _INLINE_WIDTH
+        if used > _FIRST_SCREEN:
+            return m.start()
+        pos = m.end()
+    return len(out)
+
+
+def _lazy(m: re.Match[str]) -> str:
+    return (
+        f'<span class="katex seqnotes-lazy">{m.group(1)}'
+        f"<seqnotes-visual data-search-exclude><template>{m.group(2)}</template></seqnotes-visual>"
+    )
+
+
+def on_post_page(output: str, page, config, **kwargs) -> str:
+    # After the search index and the print edition took the page (both want every
+    # formula as it is): only the page a browser loads gets lazy formulas.
+    start = output.find(_ARTICLE)
+    if start < 0 or '<span class="katex">' not in output[start:]:
+        return output
+    cut = _first_screen_end(output, start)
+    return output[:cut] + _FORMULA.sub(_lazy, output[cut:])
 
 
 def on_config(config, **kwargs):

@@ -77,13 +77,35 @@ def test_html_lang(site, edition, lang):
 
 def test_formulas_are_prerendered(site):
     html = (site / "sequences" / "index.html").read_text(encoding="utf-8")
-    assert html.count('class="katex-display"') >= 6 and html.count('class="katex"') > 20
+    formulas = re.findall(r'<span class="katex(?: seqnotes-lazy)?">', html)
+    assert html.count('class="katex-display"') >= 6 and len(formulas) > 20
     # Nothing left for a client-side renderer: no \( \[ delimiters, no $$.
     for page in _pages(site):
         text = page.read_text(encoding="utf-8")
         leftover = re.search(r'class="arithmatex">\s*\\[\(\[]', text)
         assert leftover is None, f"{page.relative_to(site)}: a formula was not rendered"
         assert "$$" not in re.sub(r"<(script|code|pre)[\s\S]*?</\1>", "", text), page
+
+
+def test_formulas_below_the_first_screen_wait_in_a_template(site):
+    """hooks/katex.py: the first screen is drawn by KaTeX from the start; each later
+    formula carries its drawing in a <template> and its MathML in the page."""
+    for chapter in ("rnn", "en/transformer"):
+        html = (site / chapter / "index.html").read_text(encoding="utf-8")
+        article = html[html.index("<article") :]
+        eager = article.count('<span class="katex">')
+        lazy = re.findall(
+            r'<span class="katex seqnotes-lazy"><span class="katex-mathml"><math\b.*?</math>'
+            r'</span><seqnotes-visual data-search-exclude><template><span class="katex-html"',
+            article,
+            re.S,
+        )
+        assert 1 <= eager < len(lazy), (chapter, eager, len(lazy))
+        assert article.count("seqnotes-lazy") == len(lazy)
+        assert article.index('<span class="katex">') < article.index("seqnotes-lazy")
+    # The print edition and the search index keep every formula whole.
+    for lang in ("ko", "en"):
+        assert "seqnotes-lazy" not in (site / "_print" / f"{lang}.html").read_text("utf-8")
 
 
 def test_chapter_pages_say_what_ran_their_snippets(site):

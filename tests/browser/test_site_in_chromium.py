@@ -1,7 +1,8 @@
 """Drive headless Chromium against the built site served on 127.0.0.1.
 
 Checks what only a browser can: formulas are rendered (KaTeX markup, no raw
-TeX visible), the language switch lands on the same page in the other language
+TeX visible; those below the first screen drawn as the reader comes near, and
+all of them for printing), the language switch lands on the same page in the other language
 and back, the copy button on a pycon block puts runnable code on the clipboard,
 no request leaves the site's own origin, no page logs a console error or fails
 a request, axe-core finds no serious or critical WCAG 2.1 AA violation on any
@@ -102,6 +103,42 @@ def test_formulas_are_rendered(browser, origin):
     page.close()
 
 
+LAZY = ".katex.seqnotes-lazy"
+ON_SCREEN = """sel => [...document.querySelectorAll(sel)].filter(el => {
+  const r = el.getBoundingClientRect();
+  return r.bottom > 0 && r.top < innerHeight && r.width > 0;
+}).length"""
+
+
+def test_formulas_below_the_first_screen_are_drawn_on_the_way(browser, origin):
+    page = browser.new_page()
+    page.set_viewport_size({"width": 412, "height": 823})  # a phone
+    page.goto(f"{origin}/en/rnn/", wait_until="networkidle")
+    waiting = page.locator(LAZY).count()
+    total = page.locator(".katex").count()
+    assert 0.5 * total < waiting < total, (waiting, total)
+    # The first screen is KaTeX's drawing from the start: nothing on it waits.
+    assert page.evaluate(ON_SCREEN, ".katex") >= 1
+    assert page.evaluate(ON_SCREEN, LAZY) == 0
+    # A waiting formula shows its MathML meanwhile, with a size, not an empty gap.
+    shown = page.evaluate(
+        "sel => { const m = document.querySelector(sel + ' > .katex-mathml');"
+        " const r = m.getBoundingClientRect(), s = getComputedStyle(m);"
+        " return [r.width, r.height, s.clipPath, s.position]; }",
+        LAZY,
+    )
+    assert shown[0] > 5 and shown[1] > 5 and shown[2:] == ["none", "static"], shown
+    # Halfway down the page, what is on screen has been drawn by KaTeX.
+    page.evaluate("scrollTo(0, document.body.scrollHeight / 2)")
+    page.wait_for_function(f"() => ({ON_SCREEN})('.katex') > 0 && ({ON_SCREEN})('{LAZY}') == 0")
+    assert 0 < page.locator(LAZY).count() < waiting
+    # Printing draws every formula.
+    page.evaluate("dispatchEvent(new Event('beforeprint'))")
+    assert page.locator(LAZY).count() == 0
+    assert page.locator(".katex .katex-html").count() == total
+    page.close()
+
+
 def test_language_switch_keeps_the_page(browser, origin):
     page = _open(browser, f"{origin}/sequences/#chain-rule")
     assert page.get_attribute("html", "lang") == "ko"
@@ -121,8 +158,17 @@ def test_language_switch_keeps_the_page(browser, origin):
 
 def _copy_block(page, index: int) -> str:
     block = page.locator("div.language-pycon").nth(index)
+    button = block.locator("button.md-code__button, button.md-clipboard").first
+    # A code block gets its buttons when it comes into view (content.lazy). A jump from
+    # the top to the middle of a long page lands a little off at first: the blocks
+    # above take their real heights as they are drawn. So scroll to it until it stays.
+    for _ in range(5):
+        block.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        if button.count():
+            break
     block.hover()
-    block.locator("button.md-code__button, button.md-clipboard").first.click()
+    button.click()
     return page.evaluate("navigator.clipboard.readText()")
 
 
@@ -261,7 +307,8 @@ def _check_pages(origin: str, todo: queue.Queue, found: dict[str, list[str]]) ->
             # off-screen blocks (content-visibility), and axe would skip them too. No
             # transitions: axe must see the scheme's colours, not a colour on its way there.
             page.add_style_tag(content=SHOW_ALL)
-            page.wait_for_selector("html[data-formulas-checked]", state="attached")
+            page.evaluate("dispatchEvent(new Event('beforeprint'))")  # every formula drawn
+            page.wait_for_selector("html[data-scrollers-checked]", state="attached")
             page.add_script_tag(path=str(AXE))  # served from this machine, not a CDN
             page.evaluate(ONLY_FIRSTS)
             page.evaluate(SAMPLE)
