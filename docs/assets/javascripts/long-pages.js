@@ -48,7 +48,7 @@
   // keeps the page from answering a tap for long.
   const queue = [];
   const drawSome = () => {
-    queue.splice(0, 4).forEach(draw);
+    queue.splice(0, 2).forEach(draw);
     if (queue.length) requestAnimationFrame(drawSome);
   };
   const near = new IntersectionObserver(
