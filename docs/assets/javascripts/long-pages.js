@@ -110,14 +110,24 @@
   const finished = () => {
     if (left === 0) root.dataset.scrollersChecked = "";
   };
+  const hiddenIn = (el) => {
+    if (el.closest("details:not([open])")) return true;
+    const tab = el.closest(".tabbed-block");
+    if (!tab) return false;
+    const k = [...tab.parentElement.children].indexOf(tab);
+    const input = tab.closest(".tabbed-set").querySelectorAll(":scope > input")[k];
+    return !(input && input.checked);
+  };
   const sizes = new ResizeObserver((entries) => {
     // Layout is up to date here, so reading sizes is free; but changing an attribute
     // would make the next read lay the page out again: read all first, then write.
     const laidOut = entries.filter((e) => e.contentRect.width > 0).map((e) => e.target);
     const scrolls = laidOut.map((el) => el.scrollWidth > el.clientWidth + 1);
-    // Not shown at all (a tab not chosen): nothing to do until it is, and then the
-    // observer reports it again. (A block the browser skips for now is not hidden.)
-    const hidden = entries.filter((e) => !e.contentRect.width && !e.target.checkVisibility());
+    // Not shown at all (in a tab not chosen, in a closed solution): nothing to do
+    // until it is, and then the observer reports it again. A block the browser skips
+    // for now also has no size but is not hidden. Asking the browser (checkVisibility)
+    // would make it style each skipped block: read the page's structure instead.
+    const hidden = entries.filter((e) => !e.contentRect.width && hiddenIn(e.target));
     const done = (el) => {
       if (!measured.has(el) && !el.querySelector(".seqnotes-lazy")) {
         measured.add(el);
