@@ -84,6 +84,8 @@ def _line_of(tex: str, page) -> str:
 
 
 _VISUAL = '<span class="katex-html" aria-hidden="true">'
+# The wrapper of that visual HTML (see _search_once); on_post_page finds it again.
+_WRAP = "<seqnotes-visual data-search-exclude>"
 
 
 def _search_once(rendered: str, display: bool) -> str:
@@ -107,10 +109,7 @@ def _search_once(rendered: str, display: bool) -> str:
     if start < 0 or not rendered.endswith(closing):
         return rendered
     end = len(rendered) - len(closing) + len("</span>")
-    return (
-        f"{rendered[:start]}<seqnotes-visual data-search-exclude>{rendered[start:end]}"
-        f"</seqnotes-visual>{rendered[end:]}"
-    )
+    return f"{rendered[:start]}{_WRAP}{rendered[start:end]}</seqnotes-visual>{rendered[end:]}"
 
 
 def _replace(pattern: re.Pattern[str], display: bool, out: str, page) -> str:
@@ -138,7 +137,8 @@ _INLINE_WIDTH, _DISPLAY_WIDTH = 4, 150
 _ARTICLE = '<article class="md-content__inner'
 _FORMULA = re.compile(
     r'<span class="katex">(<span class="katex-mathml">.*?</span>)'
-    r"<seqnotes-visual data-search-exclude>(.*?)</seqnotes-visual>",
+    + re.escape(_WRAP)
+    + r"(.*?)</seqnotes-visual>",
     re.S,
 )
 _TAG_OR_MATH = re.compile(
@@ -166,7 +166,7 @@ def _first_screen_end(out: str, start: int) -> int:
 def _lazy(m: re.Match[str]) -> str:
     return (
         f'<span class="katex seqnotes-lazy">{m.group(1)}'
-        f"<seqnotes-visual data-search-exclude><template>{m.group(2)}</template></seqnotes-visual>"
+        f"{_WRAP}<template>{m.group(2)}</template></seqnotes-visual>"
     )
 
 
