@@ -37,7 +37,7 @@ CHROMIUM = (
     os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 )
 sys.path.insert(0, str(ROOT / "scripts"))
-from make_pdf import FLAGS  # noqa: E402  (the same Chromium flags as `make pdf`)
+from make_pdf import FLAGS, QuietHandler  # noqa: E402  (the same Chromium flags as `make pdf`)
 
 if CHROMIUM is None:
     pytest.skip(
@@ -64,8 +64,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def origin(site):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *a: None  # keep the test output quiet
+    handler = functools.partial(QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -267,6 +266,23 @@ SHOW_ALL = (
     "* { content-visibility: visible !important; }"
     " *, *::before, *::after { transition: none !important; animation: none !important; }"
 )
+THEME_STARTED = """document.addEventListener("seqnotes:theme-started", () => {
+  window.seqnotesThemeStarted = true;
+});"""
+OPEN_ALL = """() => {
+  document.querySelectorAll('details').forEach((d) => { d.open = true; });
+  dispatchEvent(new Event('beforeprint'));
+}"""
+# What a page shows when long-pages.js never finishes: each block it should have checked.
+UNCHECKED = """() => [...document.querySelectorAll('.md-typeset :is(.katex-display, pre > code)')]
+  .map((el) => ({
+    block: el.tagName + (el.id ? '#' + el.id : '') + ' ' + el.textContent.slice(0, 40),
+    connected: el.isConnected,
+    width: el.getBoundingClientRect().width,
+    lazy: !!el.querySelector('.seqnotes-lazy'),
+    inside: el.closest('details, .tabbed-block, [hidden]')?.outerHTML.slice(0, 80) ?? null,
+  }))
+  .filter((b) => b.lazy || !b.width)"""
 SWEEPERS = 3  # browsers checking pages side by side: a page waits on I/O part of the time
 
 
@@ -276,6 +292,7 @@ def _check_pages(origin: str, todo: queue.Queue, found: dict[str, list[str]]) ->
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         page = browser.new_page()
         page.add_init_script("localStorage.clear()")  # each page starts from the system's scheme
+        page.add_init_script(THEME_STARTED)
         here = {"path": ""}
         console = found["console"]
         page.on(
@@ -306,9 +323,17 @@ def _check_pages(origin: str, todo: queue.Queue, found: dict[str, list[str]]) ->
             # Check every block, not only those on screen: the site lets the browser skip
             # off-screen blocks (content-visibility), and axe would skip them too. No
             # transitions: axe must see the scheme's colours, not a colour on its way there.
+            # The page as a reader has it: the theme starts after the first paint, which on a
+            # busy machine can come after the network has gone quiet.
+            page.wait_for_function("window.seqnotesThemeStarted")
             page.add_style_tag(content=SHOW_ALL)
-            page.evaluate("dispatchEvent(new Event('beforeprint'))")  # every formula drawn
-            page.wait_for_selector("html[data-scrollers-checked]", state="attached")
+            # Every solution open (a closed <details> hides its content from axe and from
+            # long-pages.js alike) and every formula drawn.
+            page.evaluate(OPEN_ALL)
+            try:
+                page.wait_for_selector("html[data-scrollers-checked]", state="attached")
+            except sync_api.TimeoutError:
+                pytest.fail(f"{path}: long-pages.js never checked {page.evaluate(UNCHECKED)}")
             page.add_script_tag(path=str(AXE))  # served from this machine, not a CDN
             page.evaluate(ONLY_FIRSTS)
             page.evaluate(SAMPLE)
