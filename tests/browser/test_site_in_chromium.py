@@ -138,6 +138,56 @@ def test_formulas_below_the_first_screen_are_drawn_on_the_way(browser, origin):
     page.close()
 
 
+PALETTE = """() => ({
+  scheme: document.body.dataset.mdColorScheme,
+  meta: [...document.querySelectorAll('meta[name=color-scheme]')].map((m) => m.content),
+  bar: document.querySelector('meta[name=theme-color]').content,
+  header: getComputedStyle(document.querySelector('.md-header')).backgroundColor,
+  toggles: [...document.querySelectorAll('.md-header__option label')]
+    .filter((l) => getComputedStyle(l).display !== 'none').map((l) => l.title),
+  switching: document.body.hasAttribute('data-md-color-switching'),
+})"""
+
+
+def _hex(rgb: str) -> str:
+    return "#" + "".join(f"{int(c):02x}" for c in re.findall(r"\d+", rgb)[:3])
+
+
+def test_the_colour_toggle_switches_the_scheme_and_keeps_it(browser, origin):
+    """partials/javascripts/palette.html stands in for the theme's palette component."""
+    page = _open(browser, f"{origin}/404.html")
+    page.evaluate("localStorage.clear()")  # a first visit
+    page.emulate_media(color_scheme="dark")
+    page.goto(f"{origin}/en/rnn/", wait_until="commit")
+    # The system's scheme is taken before anything is drawn, and the toggle to the other
+    # scheme is there from the first paint, before the theme's script runs.
+    page.wait_for_selector(".md-header__option label:not([hidden])", state="attached")
+    state = page.evaluate(PALETTE)
+    assert state["scheme"] == "slate" and state["meta"] == ["dark"], state
+    assert state["toggles"] == ["Light mode"], state
+    page.wait_for_load_state("networkidle")
+    state = page.evaluate(PALETTE)
+    assert state["bar"] == _hex(state["header"]), state  # the phone's browser bar
+    # A click switches the scheme (no colour animated on the way).
+    page.click(".md-header__option label:not([hidden])")
+    page.wait_for_function("!document.body.hasAttribute('data-md-color-switching')")
+    state = page.evaluate(PALETTE)
+    assert state["scheme"] == "default" and state["meta"] == ["light"], state
+    assert state["toggles"] == ["Dark mode"] and state["bar"] == _hex(state["header"]), state
+    # The choice is kept on the next page, though the system still prefers dark.
+    page.goto(f"{origin}/gru/", wait_until="networkidle")
+    assert page.evaluate(PALETTE)["scheme"] == "default"
+    # From the keyboard: Enter on the focused option switches to the next one.
+    page.focus("input.md-option:checked")
+    page.keyboard.press("Enter")
+    page.wait_for_function("!document.body.hasAttribute('data-md-color-switching')")
+    state = page.evaluate(PALETTE)
+    assert state["scheme"] == "slate" and state["meta"] == ["dark"], state
+    assert page.evaluate("document.activeElement.matches('input.md-option:checked')")
+    page.evaluate("localStorage.clear()")
+    page.close()
+
+
 def test_language_switch_keeps_the_page(browser, origin):
     page = _open(browser, f"{origin}/sequences/#chain-rule")
     assert page.get_attribute("html", "lang") == "ko"
