@@ -108,6 +108,18 @@ def test_formulas_below_the_first_screen_wait_in_a_template(site):
         assert "seqnotes-lazy" not in (site / "_print" / f"{lang}.html").read_text("utf-8")
 
 
+def test_no_table_is_a_child_of_the_article(site):
+    """hooks/html_fixes.py: the theme wraps each table when it starts; each sits in a
+    <div> of its own so that the change stays inside it (see the hook)."""
+    seen = 0
+    for page in _pages(site):
+        html = page.read_text(encoding="utf-8")
+        for m in re.finditer(r"<table(?![^>]*\bclass=)[^>]*>", html):
+            seen += 1
+            assert html[: m.start()].endswith("<div>"), (page, html[m.start() - 80 : m.end()])
+    assert seen > 100  # the glossary's, the API's, a few chapters'
+
+
 def test_chapter_pages_say_what_ran_their_snippets(site):
     from importlib import metadata
 
