@@ -188,22 +188,6 @@ def test_the_colour_toggle_switches_the_scheme_and_keeps_it(browser, origin):
     page.close()
 
 
-def test_the_theme_starts_after_the_first_paint(browser, origin):
-    """overrides/main.html: the theme's script (and the search index it fetches) do not
-    compete with the first paint of a chapter."""
-    page = _open(browser, f"{origin}/en/transformer/")
-    page.wait_for_function("window.component$ !== undefined")  # the theme has started
-    paint, theme = page.evaluate(
-        """() => [
-          performance.getEntriesByName('first-contentful-paint')[0].startTime,
-          performance.getEntriesByType('resource').find((r) => /[/]bundle[.]/.test(r.name))
-            .startTime,
-        ]"""
-    )
-    assert paint < theme, (paint, theme)
-    page.close()
-
-
 def test_language_switch_keeps_the_page(browser, origin):
     page = _open(browser, f"{origin}/sequences/#chain-rule")
     assert page.get_attribute("html", "lang") == "ko"
