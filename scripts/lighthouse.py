@@ -10,7 +10,7 @@ is downloaded) on every chapter of both editions, or on the given pages
 report of every run there. Each page is measured five times (``LIGHTHOUSE_RUNS``)
 and each number is the median over the runs, as Lighthouse CI aggregates runs;
 Lighthouse's notes on variability find the median of five about half as variable
-as one run, and on a 2-core machine one page's TBT varies from 50 to 500 ms.
+as one run, and on a 2-core machine one page's TBT ranged from 20 to 1100 ms.
 Prints score, LCP, TBT, DOM size and transfer size per page; exits 1 if a page
 scores below 90, its TBT is over 200 ms or its LCP over 2.5 s.
 """

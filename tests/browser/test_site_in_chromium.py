@@ -145,7 +145,6 @@ PALETTE = """() => ({
   header: getComputedStyle(document.querySelector('.md-header')).backgroundColor,
   toggles: [...document.querySelectorAll('.md-header__option label')]
     .filter((l) => getComputedStyle(l).display !== 'none').map((l) => l.title),
-  switching: document.body.hasAttribute('data-md-color-switching'),
 })"""
 
 
@@ -370,12 +369,12 @@ def _check_pages(origin: str, todo: queue.Queue, found: dict[str, list[str]]) ->
             page.emulate_media(color_scheme="light")
             page.goto(origin + path, wait_until="networkidle")
             assert page.evaluate(SCHEME, "default"), f"{path}: not in the light scheme"
-            # Check every block, not only those on screen: the site lets the browser skip
-            # off-screen blocks (content-visibility), and axe would skip them too. No
-            # transitions: axe must see the scheme's colours, not a colour on its way there.
             # The page as a reader has it: the theme starts after the first paint, which on a
             # busy machine can come after the network has gone quiet.
             page.wait_for_function("window.seqnotesThemeStarted")
+            # Check every block, not only those on screen: the site lets the browser skip
+            # off-screen blocks (content-visibility), and axe would skip them too. No
+            # transitions: axe must see the scheme's colours, not a colour on its way there.
             page.add_style_tag(content=SHOW_ALL)
             # Every solution open (a closed <details> hides its content from axe and from
             # long-pages.js alike) and every formula drawn.
